@@ -1,0 +1,3 @@
+"""resident-bot: a Telegram bot for community-liaison programs."""
+
+__version__ = "0.1.0"

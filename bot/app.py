@@ -1,0 +1,213 @@
+"""The composition root: `build_application(settings)` wires everything together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import SERVICES_KEY, BotApplication, BotContext, Services
+from bot.delivery import OutboxSender, TelegramRateLimiter
+from bot.handlers import common, errors, language
+from bot.handlers.flows import Feature, Router
+from bot.i18n import Catalogs
+from bot.processor import PerChatUpdateProcessor
+from bot.services.residents import ResidentService
+from bot.storage import (
+    Database,
+    DialogRepository,
+    OutboxRepository,
+    ResidentRepository,
+    UpdateLog,
+    migrate,
+)
+from bot.views import common as views
+
+log = logging.getLogger(__name__)
+
+# Each feature registers its handlers (and its flows, deep links and menu buttons with
+# the router) at build time, and may start jobs and delivery hooks once services exist.
+FEATURES: tuple[Feature, ...] = ()
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    limiter: TelegramRateLimiter | None = None,
+    run_sender: bool = True,
+) -> BotApplication:
+    """Build the application; services open in `start_services` (PTB's post_init)."""
+    builder = (
+        Application.builder()
+        .token(settings.bot_token.reveal() or "1:sandbox-token-without-telegram")
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .rate_limiter(limiter if limiter is not None else TelegramRateLimiter())
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(start_services)
+        .post_shutdown(stop_services)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application: BotApplication = builder.build()  # type: ignore[assignment]
+    application.bot_data["settings"] = settings
+    application.bot_data["clock"] = clock or SystemClock()
+    application.bot_data["run_sender"] = run_sender
+    router = Router()
+    application.bot_data["router"] = router
+    register_handlers(application, router)
+    application.bot_data["menu_actions"] = [a for a, _ in views.MENU if a in router.menu]
+    return application
+
+
+def register_handlers(application: BotApplication, router: Router) -> None:
+    """Register every handler. Order matters, and groups run in ascending order."""
+    # Group -100: drop an update delivered twice before anything else sees it.
+    application.add_handler(TypeHandler(Update, common.skip_duplicates), group=-100)
+    # Group -90: create/refresh the resident and choose their translator.
+    application.add_handler(TypeHandler(Update, common.load_resident), group=-90)
+    # Group -80: groups other than the staff chat(s) are ignored by design.
+    application.add_handler(TypeHandler(Update, common.ignore_foreign_groups), group=-80)
+
+    # Group 0, first match wins. Commands first, so /cancel works inside any flow.
+    application.add_handler(
+        ChatMemberHandler(common.chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(CommandHandler("start", common.make_start(router), filters=PRIVATE))
+    application.add_handler(CommandHandler("help", common.help_command))
+    application.add_handler(CommandHandler("cancel", common.make_cancel(router)))
+    application.add_handler(CommandHandler("language", language.language_command, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(language.language_button, pattern=r"^lang:"))
+    router.menu_action("help", common.help_command)
+    router.menu_action("language", language.language_command)
+
+    # Feature handlers (commands, buttons, staff-chat messages).
+    for feature in FEATURES:
+        feature.register(application, router)
+
+    # Then the catch-alls: unknown commands, private messages (dialogs, menu, hints),
+    # and button presses nobody claimed (stale or forged).
+    application.add_handler(MessageHandler(filters.COMMAND & PRIVATE, common.unknown_command))
+    application.add_handler(
+        MessageHandler(
+            PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            common.make_private_message(router),
+        )
+    )
+    application.add_handler(CallbackQueryHandler(common.stale_callback))
+    application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+
+
+async def start_services(application: BotApplication) -> None:
+    """Open the database, build the services, set commands, start delivery."""
+    settings: Settings = application.bot_data["settings"]
+    clock: Clock = application.bot_data["clock"]
+    db = await Database.open(settings.database_path)
+    applied = await migrate(db)
+    if applied:
+        log.info("applied migrations: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+    check = await db.integrity_check(quick=True)
+    if check != "ok":
+        log.error("database quick_check reported: %s", check)
+    residents = ResidentService(ResidentRepository(db), settings.city, clock)
+    outbox = OutboxRepository(db)
+    limiter = application.bot.rate_limiter
+    sender = OutboxSender(application.bot, outbox, clock, on_blocked=residents.blocked)
+    services = Services(
+        settings=settings,
+        city=settings.city,
+        clock=clock,
+        db=db,
+        catalogs=Catalogs(settings.city.languages, settings.city.timezone),
+        residents=residents,
+        dialogs=DialogRepository(db),
+        outbox=outbox,
+        updates=UpdateLog(db),
+        sender=sender,
+        limiter=limiter if isinstance(limiter, TelegramRateLimiter) else None,
+    )
+    application.bot_data[SERVICES_KEY] = services
+    for feature in FEATURES:
+        if feature.on_start is not None:
+            await feature.on_start(application, services)
+    await sender.recover()
+    await set_commands(application, services)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _prune_updates, interval=6 * 3600, first=60, name="prune-processed-updates"
+        )
+    if application.bot_data.get("run_sender", True):
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop), name="outbox-sender")
+        application.bot_data["sender_stop"] = stop
+        application.bot_data["sender_task"] = task
+
+
+async def stop_services(application: BotApplication) -> None:
+    stop: asyncio.Event | None = application.bot_data.pop("sender_stop", None)
+    task: asyncio.Task[None] | None = application.bot_data.pop("sender_task", None)
+    if stop is not None and task is not None:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
+    if services is not None:
+        await services.db.close()
+
+
+async def _prune_updates(context: BotContext) -> None:
+    services = context.services
+    await services.updates.prune(services.clock.time() - 7 * 86400)
+
+
+async def set_commands(application: BotApplication, services: Services) -> None:
+    """Command menus in every enabled language, plus admin and staff menus."""
+    bot = application.bot
+    city = services.city
+    try:
+        for language_code in city.languages:
+            tr = services.catalogs.get(language_code)
+            await bot.set_my_commands(
+                views.bot_commands(tr, views.RESIDENT_COMMANDS),
+                scope=BotCommandScopeDefault(),
+                language_code=language_code,
+            )
+        default = services.catalogs.get(city.default_language)
+        await bot.set_my_commands(
+            views.bot_commands(default, views.RESIDENT_COMMANDS), scope=BotCommandScopeDefault()
+        )
+        for admin_id in services.settings.admin_ids:
+            await bot.set_my_commands(
+                views.bot_commands(default, views.RESIDENT_COMMANDS + views.ADMIN_COMMANDS),
+                scope=BotCommandScopeChat(admin_id),
+            )
+        if services.settings.staff_chat_id is not None:
+            await bot.set_my_commands(
+                views.bot_commands(default, views.STAFF_COMMANDS),
+                scope=BotCommandScopeChat(services.settings.staff_chat_id),
+            )
+    except TelegramError as error:
+        log.warning("could not set the command menus: %s", error)

@@ -1,0 +1,1 @@
+"""Domain logic. Nothing in this package imports `telegram`."""

@@ -1,0 +1,134 @@
+"""The SQLite connection: pragmas, transactions and small query helpers.
+
+One writer connection (writes are serialised by a lock and run inside
+`BEGIN IMMEDIATE`) and one reader connection, so reads never see a half-done write.
+WAL with `synchronous=NORMAL`: an application crash loses nothing committed; a power
+loss may lose the last transactions committed before it (the database stays intact).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Params = Sequence[Any] | dict[str, Any]
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-32000",
+)
+
+
+async def _connect(path: Path | str) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(str(path), isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    for pragma in _PRAGMAS:
+        await connection.execute(pragma)
+    return connection
+
+
+class Transaction:
+    """The writer connection inside an open `BEGIN IMMEDIATE` transaction."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; return the last inserted rowid."""
+        cursor = await self._connection.execute(sql, params)
+        rowid = cursor.lastrowid or 0
+        await cursor.close()
+        return rowid
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        cursor = await self._connection.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._connection.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Database:
+    """The application's database: open it once at start, close it at shutdown."""
+
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path)
+        reader = await _connect(path)
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._writer.close()
+            await self._reader.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A write transaction: committed on exit, rolled back on any exception."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._reader.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def integrity_check(self, *, quick: bool = True) -> str:
+        pragma = "PRAGMA quick_check" if quick else "PRAGMA integrity_check"
+        return str(await self.fetchval(pragma))
+
+    async def backup(self, target: Path) -> None:
+        """Copy the live database to `target` with SQLite's online backup API."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        destination = await aiosqlite.connect(str(target))
+        try:
+            async with self._lock:
+                await self._writer.backup(destination)
+        finally:
+            await destination.close()

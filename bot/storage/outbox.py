@@ -1,0 +1,244 @@
+"""The outbox: every message that is not an immediate reply is a row here first."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.storage.db import Database, Transaction
+
+PRIORITY_STAFF = 1
+PRIORITY_RESIDENT = 3
+PRIORITY_BULK = 8
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A message to send later; `key` makes enqueueing it twice a no-op."""
+
+    key: str
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    not_before: float
+    kind: str = "message"
+    priority: int = PRIORITY_RESIDENT
+    expires_at: float | None = None
+    batch: str | None = None
+    resend_if_unknown: bool = False
+    depends_on: int | None = None
+    fill_from: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    key: str
+    kind: str
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    attempts: int
+    priority: int
+    resend_if_unknown: bool
+    batch: str | None
+    status: str = "sending"
+    message_id: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one send attempt."""
+
+    row_id: int
+    status: str  # sent | pending (retry) | failed | unknown
+    message_id: int | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    retry_at: float | None = None
+
+
+_INSERT = (
+    "INSERT OR IGNORE INTO outbox (idempotency_key, kind, chat_id, method, params, depends_on,"
+    " fill_from, priority, resend_if_unknown, not_before, expires_at, batch, created_at,"
+    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _values(item: OutboxItem, now: float) -> tuple[Any, ...]:
+    return (
+        item.key,
+        item.kind,
+        item.chat_id,
+        item.method,
+        json.dumps(item.params, ensure_ascii=False),
+        item.depends_on,
+        json.dumps(item.fill_from) if item.fill_from else None,
+        item.priority,
+        1 if item.resend_if_unknown else 0,
+        item.not_before,
+        item.expires_at,
+        item.batch,
+        now,
+        now,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    async def enqueue_in(tx: Transaction, item: OutboxItem, now: float) -> int:
+        """Add the item inside the caller's transaction; return its id (new or existing)."""
+        await tx.execute(_INSERT, _values(item, now))
+        row = await tx.fetchone("SELECT id FROM outbox WHERE idempotency_key = ?", (item.key,))
+        assert row is not None
+        return int(row[0])
+
+    @staticmethod
+    async def enqueue_many_in(tx: Transaction, items: Iterable[OutboxItem], now: float) -> None:
+        await tx.executemany(_INSERT, (_values(item, now) for item in items))
+
+    async def enqueue(self, items: Sequence[OutboxItem], now: float) -> None:
+        async with self._db.transaction() as tx:
+            await self.enqueue_many_in(tx, items, now)
+
+    async def claim_due(
+        self, now: float, limit: int, *, skip_chats: Iterable[int] = ()
+    ) -> list[OutboxRow]:
+        """Take up to `limit` due rows, mark them `sending` and return them."""
+        skip = list(skip_chats)
+        skip_sql = f" AND o.chat_id NOT IN ({','.join('?' * len(skip))})" if skip else ""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET status = 'cancelled', error = 'expired', updated_at = ?"
+                " WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at <= ?",
+                (now, now),
+            )
+            await tx.execute(
+                "UPDATE outbox SET status = 'failed', error = 'the message it follows failed',"
+                " updated_at = ? WHERE status = 'pending' AND depends_on IN"
+                " (SELECT id FROM outbox WHERE status IN ('failed', 'cancelled', 'unknown'))",
+                (now,),
+            )
+            rows = await tx.fetchall(
+                "SELECT o.*, d.result AS dep_result FROM outbox o"
+                " LEFT JOIN outbox d ON d.id = o.depends_on"
+                " WHERE o.status = 'pending' AND o.not_before <= ?"
+                " AND (o.depends_on IS NULL OR d.status = 'sent')"
+                + skip_sql
+                + " ORDER BY o.priority, o.not_before, o.id LIMIT ?",
+                (now, *skip, limit),
+            )
+            claimed = [_claimed(row) for row in rows]
+            await tx.executemany(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?"
+                " WHERE id = ?",
+                ((now, row.id) for row in claimed),
+            )
+        return claimed
+
+    async def record(self, outcomes: Sequence[Outcome], now: float) -> None:
+        """Store the outcomes of a batch of sends in one transaction."""
+        if not outcomes:
+            return
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE outbox SET status = ?, message_id = coalesce(?, message_id), result = ?,"
+                " error = ?, not_before = coalesce(?, not_before), updated_at = ? WHERE id = ?",
+                (
+                    (
+                        o.status,
+                        o.message_id,
+                        json.dumps(o.result) if o.result is not None else None,
+                        o.error,
+                        o.retry_at,
+                        now,
+                        o.row_id,
+                    )
+                    for o in outcomes
+                ),
+            )
+
+    async def release(self, row_ids: Sequence[int], now: float) -> None:
+        """Put claimed rows back untouched (they were not attempted)."""
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE outbox SET status = 'pending', attempts = attempts - 1, updated_at = ?"
+                " WHERE id = ? AND status = 'sending'",
+                ((now, row_id) for row_id in row_ids),
+            )
+
+    async def recover_interrupted(self, now: float) -> tuple[int, int]:
+        """After a crash: rows left `sending` are resent if safe, else marked `unknown`."""
+        async with self._db.transaction() as tx:
+            resent = await tx.execute_rowcount(
+                "UPDATE outbox SET status = 'pending', updated_at = ?"
+                " WHERE status = 'sending' AND resend_if_unknown = 1",
+                (now,),
+            )
+            unknown = await tx.execute_rowcount(
+                "UPDATE outbox SET status = 'unknown', error = 'interrupted while sending',"
+                " updated_at = ? WHERE status = 'sending'",
+                (now,),
+            )
+        return resent, unknown
+
+    async def next_due_at(self) -> float | None:
+        value = await self._db.fetchval(
+            "SELECT min(not_before) FROM outbox WHERE status = 'pending'"
+        )
+        return None if value is None else float(value)
+
+    async def get(self, key: str) -> OutboxRow | None:
+        row = await self._db.fetchone(
+            "SELECT *, NULL AS dep_result FROM outbox WHERE idempotency_key = ?", (key,)
+        )
+        return None if row is None else _claimed(row)
+
+    async def batch_counts(self, batch: str) -> dict[str, int]:
+        rows = await self._db.fetchall(
+            "SELECT status, count(*) FROM outbox WHERE batch = ? GROUP BY status", (batch,)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def cancel_batch(self, batch: str, now: float) -> int:
+        async with self._db.transaction() as tx:
+            return await tx.execute_rowcount(
+                "UPDATE outbox SET status = 'cancelled', error = 'cancelled', updated_at = ?"
+                " WHERE batch = ? AND status = 'pending'",
+                (now, batch),
+            )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._db.fetchall("SELECT status, count(*) FROM outbox GROUP BY status")
+        return {row[0]: int(row[1]) for row in rows}
+
+
+def _claimed(row: sqlite3.Row) -> OutboxRow:
+    params: dict[str, Any] = json.loads(row["params"])
+    if row["fill_from"] and row["dep_result"]:
+        dependency = json.loads(row["dep_result"])
+        for param, source in json.loads(row["fill_from"]).items():
+            if source in dependency:
+                params[param] = dependency[source]
+    return OutboxRow(
+        id=row["id"],
+        key=row["idempotency_key"],
+        kind=row["kind"],
+        chat_id=row["chat_id"],
+        method=row["method"],
+        params=params,
+        attempts=row["attempts"] + (1 if row["status"] == "pending" else 0),
+        priority=row["priority"],
+        resend_if_unknown=bool(row["resend_if_unknown"]),
+        batch=row["batch"],
+        status=row["status"],
+        message_id=row["message_id"],
+        error=row["error"],
+    )

@@ -1,0 +1,25 @@
+"""Handled update ids, so an update delivered twice has one effect."""
+
+from __future__ import annotations
+
+from bot.storage.db import Database
+
+
+class UpdateLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, update_id: int, now: float) -> bool:
+        """Record the update; False when it was handled before."""
+        async with self._db.transaction() as tx:
+            count = await tx.execute_rowcount(
+                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                (update_id, now),
+            )
+        return count == 1
+
+    async def prune(self, older_than: float) -> int:
+        async with self._db.transaction() as tx:
+            return await tx.execute_rowcount(
+                "DELETE FROM processed_updates WHERE processed_at < ?", (older_than,)
+            )
