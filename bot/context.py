@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -32,7 +32,15 @@ class Services:
     updates: UpdateLog
     sender: OutboxSender
     limiter: TelegramRateLimiter | None
-    features: dict[str, Any] = field(default_factory=dict)
+    # Feature services, set by each feature's `on_start` (see `bot.app.FEATURES`).
+    reports: Any = None
+    staff: Any = None
+    events: Any = None
+    alerts: Any = None
+    broadcasts: Any = None
+    surveys: Any = None
+    stats: Any = None
+    privacy: Any = None
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_ids
