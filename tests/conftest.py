@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +12,9 @@ from bot.clock import ManualClock
 from bot.config import EXAMPLE_CITY, City, Settings, load_city, load_settings
 from bot.i18n import Catalogs
 from bot.storage import Database, migrate
+
+if TYPE_CHECKING:
+    from tests.harness import Harness
 
 TEST_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 STAFF_CHAT_ID = -1001000000001
@@ -51,3 +55,16 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture(scope="session")
 def catalogs(city: City) -> Catalogs:
     return Catalogs(city.languages, city.timezone)
+
+
+@pytest.fixture
+async def harness(settings: Settings, clock: ManualClock) -> AsyncIterator[Harness]:
+    """The started application on the Telegram fake (see tests/harness.py)."""
+    from tests.harness import Harness
+
+    instance = Harness(settings, clock)
+    await instance.start()
+    try:
+        yield instance
+    finally:
+        await instance.stop()
