@@ -119,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # PTB 22 warns unless it may already give `retry_after` as a timedelta; we handle both.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)

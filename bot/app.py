@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -118,7 +124,7 @@ def register_handlers(application: BotApplication, router: Router) -> None:
         )
     )
     application.add_handler(CallbackQueryHandler(common.stale_callback))
-    application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    application.add_error_handler(errors.on_error)
 
 
 async def start_services(application: BotApplication) -> None:
@@ -185,29 +191,32 @@ async def _prune_updates(context: BotContext) -> None:
 
 async def set_commands(application: BotApplication, services: Services) -> None:
     """Command menus in every enabled language, plus admin and staff menus."""
-    bot = application.bot
     city = services.city
-    try:
-        for language_code in city.languages:
-            tr = services.catalogs.get(language_code)
-            await bot.set_my_commands(
-                views.bot_commands(tr, views.RESIDENT_COMMANDS),
-                scope=BotCommandScopeDefault(),
-                language_code=language_code,
-            )
-        default = services.catalogs.get(city.default_language)
-        await bot.set_my_commands(
-            views.bot_commands(default, views.RESIDENT_COMMANDS), scope=BotCommandScopeDefault()
+    default = services.catalogs.get(city.default_language)
+    menus: list[tuple[list[BotCommand], BotCommandScope, str | None]] = [
+        (
+            views.bot_commands(services.catalogs.get(code), views.RESIDENT_COMMANDS),
+            BotCommandScopeDefault(),
+            code,
         )
-        for admin_id in services.settings.admin_ids:
-            await bot.set_my_commands(
-                views.bot_commands(default, views.RESIDENT_COMMANDS + views.ADMIN_COMMANDS),
-                scope=BotCommandScopeChat(admin_id),
+        for code in city.languages
+    ]
+    menus.append(
+        (views.bot_commands(default, views.RESIDENT_COMMANDS), BotCommandScopeDefault(), None)
+    )
+    admin_menu = views.bot_commands(default, views.RESIDENT_COMMANDS + views.ADMIN_COMMANDS)
+    menus += [
+        (admin_menu, BotCommandScopeChat(admin_id), None)
+        for admin_id in services.settings.admin_ids
+    ]
+    if services.settings.staff_chat_id is not None:
+        staff_menu = views.bot_commands(default, views.STAFF_COMMANDS)
+        menus.append((staff_menu, BotCommandScopeChat(services.settings.staff_chat_id), None))
+    for commands, scope, language_code in menus:
+        try:
+            await application.bot.set_my_commands(
+                commands, scope=scope, language_code=language_code
             )
-        if services.settings.staff_chat_id is not None:
-            await bot.set_my_commands(
-                views.bot_commands(default, views.STAFF_COMMANDS),
-                scope=BotCommandScopeChat(services.settings.staff_chat_id),
-            )
-    except TelegramError as error:
-        log.warning("could not set the command menus: %s", error)
+        except TelegramError as error:
+            # An admin who never opened the bot has no chat yet: their menu waits.
+            log.warning("could not set the %s command menu: %s", scope.type, error)

@@ -30,6 +30,10 @@ Sandbox: a local stand-in for Telegram on 127.0.0.1 and the real bot process.
 """
 
 
+# Shaped like a real token so that the bot's own settings check accepts it.
+SANDBOX_TOKEN = "123456:SANDBOX-local-token-not-for-telegram"
+
+
 @dataclass
 class _Persona:
     name: str
@@ -42,7 +46,7 @@ class _Persona:
 class Sandbox:
     def __init__(self, out: TextIO, database: Path, language: str) -> None:
         self.out = out
-        self.tg = FakeTelegram()
+        self.tg = FakeTelegram(token=SANDBOX_TOKEN)
         self.staff_chat = self.tg.group("Liaison staff", forum=True)
         resident = self.tg.user("Rosa", language=language, username="rosa_resident")
         staff = self.tg.user("Sam", last_name="Staff", username="sam_liaison")

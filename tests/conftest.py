@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,9 @@ from bot.storage import Database, migrate
 
 if TYPE_CHECKING:
     from tests.harness import Harness
+
+# Opt in to PTB's future `retry_after` type, as the bot's entry point does.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 TEST_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 STAFF_CHAT_ID = -1001000000001

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 SEND_METHODS = frozenset(
     {
@@ -50,7 +52,10 @@ SEND_METHODS = frozenset(
 
 def retry_seconds(error: RetryAfter) -> float:
     """`retry_after` in seconds, whether PTB gives an int or a timedelta."""
-    value = error.retry_after
+    with warnings.catch_warnings():
+        # PTB 22 warns that the attribute will become a timedelta; both are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

@@ -28,7 +28,9 @@ async def served() -> AsyncIterator[tuple[FakeTelegram, FakeTelegramServer]]:
         await server.stop()
 
 
-async def start_bot(tg: FakeTelegram, server: FakeTelegramServer, tmp_path: Path, staff_chat_id: int) -> asyncio.subprocess.Process:
+async def start_bot(
+    tg: FakeTelegram, server: FakeTelegramServer, tmp_path: Path, staff_chat_id: int
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "BOT_TOKEN": TEST_TOKEN,
@@ -39,7 +41,9 @@ async def start_bot(tg: FakeTelegram, server: FakeTelegramServer, tmp_path: Path
         "LOG_LEVEL": "INFO",
     }
     log = (tmp_path / "bot.log").open("wb")
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env, stdout=log, stderr=log)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, stdout=log, stderr=log
+    )
     for _ in range(300):
         if any(call.method == "getUpdates" for call in tg.calls):
             return process
@@ -63,9 +67,9 @@ async def test_start_language_switch_and_help_in_the_real_process(
         await alice.send("/language")
         await alice.wait_for_messages(2, timeout=20)
         await alice.tap("Español")
-        await tg.settle(idle=0.3, timeout=20)
+        await alice.wait_for_messages(3, timeout=20)  # the picker is edited, a new menu sent
         await alice.send("/help")
-        await tg.settle(idle=0.3, timeout=20)
+        await alice.wait_for_messages(4, timeout=20)
         assert "Cómo funciona este bot" in alice.last_message.text
     finally:
         process.send_signal(signal.SIGTERM)

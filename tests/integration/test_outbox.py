@@ -34,13 +34,17 @@ async def test_rows_are_sent_once_and_idempotent(harness: Harness) -> None:
     assert await harness.deliver_outbox() == 1
     assert [m.text for m in alice.messages].count("one") == 1
     row = await harness.services.outbox.get("greet:1")
-    assert row is not None and row.status == "sent" and row.message_id == alice.last_message.message_id
+    assert (
+        row is not None and row.status == "sent" and row.message_id == alice.last_message.message_id
+    )
     assert await harness.deliver_outbox() == 0
 
 
 async def test_retry_after_is_honoured(harness: Harness) -> None:
     alice = harness.resident("Alice")
-    harness.tg.faults.add(method="sendMessage", chat_id=alice.id, kind="429", retry_after=7, times=1)
+    harness.tg.faults.add(
+        method="sendMessage", chat_id=alice.id, kind="429", retry_after=7, times=1
+    )
     await enqueue(harness, item("k", alice.id, "hello"))
     await harness.services.sender.drain()
     row = await harness.services.outbox.get("k")
@@ -78,7 +82,9 @@ async def test_ambiguous_timeout_is_counted_not_repeated_for_residents(harness: 
 async def test_staff_rows_are_resent_after_an_ambiguous_timeout(harness: Harness) -> None:
     chat = harness.staff_chat.id
     harness.tg.faults.add(method="sendMessage", kind="timeout", times=1)
-    await enqueue(harness, item("card", chat, "card", resend_if_unknown=True, priority=PRIORITY_STAFF))
+    await enqueue(
+        harness, item("card", chat, "card", resend_if_unknown=True, priority=PRIORITY_STAFF)
+    )
     await harness.deliver_outbox()
     assert [m.text for m in harness.staff_chat.bot_messages].count("card") == 2
     assert harness.services.sender.stats.resent_after_timeout == 1
@@ -99,7 +105,14 @@ async def test_blocked_resident_is_marked_inactive(harness: Harness) -> None:
 
 async def test_bad_request_fails_with_the_reason(harness: Harness) -> None:
     alice = harness.resident("Alice")
-    await enqueue(harness, item("k", alice.id, "<b>broken", ))
+    await enqueue(
+        harness,
+        item(
+            "k",
+            alice.id,
+            "<b>broken",
+        ),
+    )
     row_item = OutboxItem(
         key="html",
         chat_id=alice.id,
@@ -142,13 +155,19 @@ async def test_dependent_row_takes_the_topic_of_the_row_it_follows(harness: Harn
             harness.clock.time(),
         )
     await harness.deliver_outbox()
-    (thread_id,) = [t for t, name in harness.staff_chat.topics.items() if name.startswith("R-2026-000001")]
+    (thread_id,) = [
+        t for t, name in harness.staff_chat.topics.items() if name.startswith("R-2026-000001")
+    ]
     assert [m.text for m in harness.staff_chat.messages_in_topic(thread_id)][-1] == "the card"
 
 
 async def test_interrupted_rows_are_settled_after_a_crash(harness: Harness) -> None:
     alice = harness.resident("Alice")
-    await enqueue(harness, item("resident", alice.id, "r"), item("staff", harness.staff_chat.id, "s", resend_if_unknown=True))
+    await enqueue(
+        harness,
+        item("resident", alice.id, "r"),
+        item("staff", harness.staff_chat.id, "s", resend_if_unknown=True),
+    )
     claimed = await harness.services.outbox.claim_due(harness.clock.time(), 10)
     assert len(claimed) == 2  # marked sending, then the process "dies"
     await harness.restart()

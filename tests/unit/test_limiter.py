@@ -10,7 +10,6 @@ import pytest
 from bot.delivery import limiter as limiter_module
 from bot.delivery.limiter import TelegramRateLimiter
 
-
 _real_sleep = asyncio.sleep
 
 
@@ -33,7 +32,9 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> SimulatedTime:
     return time
 
 
-async def _send(limiter: TelegramRateLimiter, sim: SimulatedTime, chat_id: int, stamps: list[float]) -> None:
+async def _send(
+    limiter: TelegramRateLimiter, sim: SimulatedTime, chat_id: int, stamps: list[float]
+) -> None:
     async def callback(*_: Any, **__: Any) -> dict[str, Any]:
         stamps.append(sim.now)
         return {}
@@ -73,7 +74,9 @@ async def test_private_chat_bursts_are_capped(sim: SimulatedTime) -> None:
 
 
 async def test_lifted_limits_do_not_delay(sim: SimulatedTime) -> None:
-    limiter = TelegramRateLimiter(overall_per_second=None, private_burst=None, group_per_minute=None, clock=sim)
+    limiter = TelegramRateLimiter(
+        overall_per_second=None, private_burst=None, group_per_minute=None, clock=sim
+    )
     stamps: list[float] = []
     for _ in range(100):
         await _send(limiter, sim, 42, stamps)
