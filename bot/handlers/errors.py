@@ -19,9 +19,13 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update) or isinstance(context.error, Forbidden):
         return
     try:
-        tr = context.tr
-    except Exception:  # services may be missing if start-up failed
+        services = context.services
+    except KeyError:  # start-up failed before the services existed
         return
+    # The error handler gets a fresh context: look the resident's language up again.
+    user = update.effective_user
+    resident = await services.residents.get(user.id) if user is not None else None
+    tr = services.catalogs.get(resident.language if resident else services.city.default_language)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(views.apology(tr), show_alert=True)
