@@ -31,7 +31,7 @@ from bot.context import SERVICES_KEY, BotApplication, BotContext, Services
 from bot.delivery import OutboxSender, TelegramRateLimiter
 from bot.handlers import common, errors, language
 from bot.handlers.flows import Feature, Router
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, warm_up
 from bot.processor import PerChatUpdateProcessor
 from bot.services.residents import ResidentService
 from bot.storage import (
@@ -156,6 +156,8 @@ async def start_services(application: BotApplication) -> None:
         limiter=limiter if isinstance(limiter, TelegramRateLimiter) else None,
     )
     application.bot_data[SERVICES_KEY] = services
+    # Load the language profiles once now rather than on a resident's first message.
+    await asyncio.to_thread(warm_up, settings.city.languages)
     for feature in FEATURES:
         if feature.on_start is not None:
             await feature.on_start(application, services)

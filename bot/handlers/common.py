@@ -10,6 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
 from bot.handlers.flows import Router
+from bot.i18n import detect_language
 from bot.views import common as views
 
 log = logging.getLogger(__name__)
@@ -164,8 +165,6 @@ def menu_action_for(text: str, context: BotContext) -> str | None:
 
 async def offer_language(update: Update, context: BotContext, text: str) -> bool:
     """When free text is confidently in another enabled language, offer it once."""
-    from bot.i18n import detect_language
-
     resident = context.resident
     if resident is None or resident.chose_language or resident.detect_offered:
         return False
