@@ -148,3 +148,34 @@ async def test_state_survives_a_restart(harness: Harness) -> None:
     await harness.restart()
     await alice.send("/help")
     assert "Cómo funciona este bot" in alice.last_message.text
+
+
+SPANISH = "Hola, quisiera saber cuándo es la próxima reunión del vecindario"
+
+
+async def test_language_offer_once_when_text_is_in_another_language(harness: Harness) -> None:
+    alice = harness.resident("Alice", language="en")
+    await alice.send(SPANISH)
+    assert "Parece que usted escribe en Español" in alice.last_message.text
+    await alice.tap("Sí, cambiar")
+    resident = await harness.services.residents.get(alice.id)
+    assert resident is not None and resident.language == "es"
+    await alice.send("Thank you very much for the information about the meeting")
+    assert "It looks like you write" not in alice.last_message.text  # asked once, never again
+
+
+async def test_detection_never_overrides_an_explicit_choice(harness: Harness) -> None:
+    alice = harness.resident("Alice", language="en")
+    await alice.send("/language")
+    await alice.tap("✓ English")
+    await alice.send(SPANISH)
+    assert "Parece que" not in alice.last_message.text
+    assert "did not understand" in alice.last_message.text
+
+
+async def test_declining_the_offer_keeps_the_language(harness: Harness) -> None:
+    alice = harness.resident("Alice", language="en")
+    await alice.send(SPANISH)
+    await alice.tap("No, keep English")
+    resident = await harness.services.residents.get(alice.id)
+    assert resident is not None and resident.language == "en" and resident.chose_language
