@@ -29,7 +29,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotApplication, BotContext, Services
 from bot.delivery import OutboxSender, TelegramRateLimiter
-from bot.handlers import common, errors, language
+from bot.handlers import common, errors, language, resources
 from bot.handlers.flows import Feature, Router
 from bot.i18n import Catalogs, warm_up
 from bot.processor import PerChatUpdateProcessor
@@ -48,7 +48,9 @@ log = logging.getLogger(__name__)
 
 # Each feature registers its handlers (and its flows, deep links and menu buttons with
 # the router) at build time, and may start jobs and delivery hooks once services exist.
-FEATURES: tuple[Feature, ...] = ()
+FEATURES: tuple[Feature, ...] = (
+    resources.FEATURE,
+)
 
 PRIVATE = filters.ChatType.PRIVATE
 

@@ -24,6 +24,11 @@ class View:
     text: str
     keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
 
+    @property
+    def inline(self) -> InlineKeyboardMarkup | None:
+        """The keyboard when it is inline (what a message edit accepts)."""
+        return self.keyboard if isinstance(self.keyboard, InlineKeyboardMarkup) else None
+
 
 # Main-menu buttons: (action, label). Labels are matched back in every language.
 MENU = (
