@@ -41,11 +41,7 @@ async def resources_button(update: Update, context: BotContext) -> None:
         await query.answer(common.stale_button(context.tr), show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(
-        view.text,
-        reply_markup=view.keyboard,
-        parse_mode=ParseMode.HTML,  # type: ignore[arg-type]
-    )
+    await query.edit_message_text(view.text, reply_markup=view.inline, parse_mode=ParseMode.HTML)
 
 
 async def officers_command(update: Update, context: BotContext) -> None:

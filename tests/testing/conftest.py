@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from telegram import Bot
 
-from bot.testing import FakeRequest, FakeTelegram
+from bot.testing import FakeTelegram, fake_bot
 
 
 class SteppingClock:
@@ -36,7 +38,7 @@ def tg(clock: SteppingClock) -> FakeTelegram:
 @pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
     """A plain PTB ``Bot`` talking to the fake in process."""
-    async with Bot(tg.token, request=FakeRequest(tg)) as instance:
+    async with fake_bot(tg) as instance:
         yield instance
 
 
@@ -44,3 +46,16 @@ async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
 def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
     # PTB 22 warns when RetryAfter.retry_after is read as an int; opt in to timedeltas.
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail loudly if anything tries to resolve a host other than the loopback."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in (None, "localhost", "127.0.0.1", "::1", b"localhost", b"127.0.0.1"):
+            raise OSError(f"the fake-Telegram tests must not reach the internet (host {host!r})")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
