@@ -1,0 +1,63 @@
+"""`make bench`: run every benchmark, print its figures, write docs/benchmarks.md.
+
+Each benchmark module has `run(smoke=False) -> dict` and `format_report(dict) -> str`,
+and measures its baseline in the same run, so the figures compare like with like on
+whatever machine runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCHMARKS = ("bench_detect", "bench_updates", "bench_broadcast", "bench_scale")
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def available() -> list[str]:
+    here = Path(__file__).resolve().parent
+    return [name for name in BENCHMARKS if (here / f"{name}.py").exists()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "names", nargs="*", help=f"which benchmarks (default: all of {', '.join(BENCHMARKS)})"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, to check that they still run"
+    )
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    names = args.names or available()
+    sections: list[str] = []
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        started = time.perf_counter()
+        print(f"== {name} ...", flush=True)
+        results = module.run(smoke=args.smoke)
+        report = module.format_report(results)
+        print(report, flush=True)
+        print(f"({name} took {time.perf_counter() - started:.1f} s)\n", flush=True)
+        sections.append(f"## {name}\n\n```\n{report}\n```\n")
+    if not args.smoke and not args.no_write:
+        header = (
+            "# Benchmarks\n\n"
+            f"Measured by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+            "Each figure is printed next to a baseline measured in the same run.\n\n"
+        )
+        DOCS.parent.mkdir(exist_ok=True)
+        DOCS.write_text(header + "\n".join(sections), encoding="utf-8")
+        print(f"written to {DOCS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
