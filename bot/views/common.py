@@ -124,6 +124,7 @@ ADMIN_COMMANDS = (
     ("broadcast", N_("Send a message to residents")),
     ("surveys", N_("List, open and close surveys")),
     ("results", N_("Survey results")),
+    ("export", N_("Export survey answers as a spreadsheet (CSV)")),
     ("stats", N_("Statistics")),
 )
 
@@ -196,7 +197,7 @@ def too_long(tr: Translator, limit: int) -> str:
 
 
 def cancelled(tr: Translator) -> str:
-    return tr._("Cancelled. Nothing was sent. What would you like to do next?")
+    return tr._("Cancelled. What would you like to do next?")
 
 
 def nothing_to_cancel(tr: Translator) -> str:

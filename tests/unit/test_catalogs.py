@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from babel import Locale
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -56,9 +55,6 @@ def test_catalog_is_complete(language: str) -> None:
     path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language)
-    plural_count = Locale.parse(language).plural_form.tags and len(
-        Locale.parse(language).plural_form.tags
-    )
     problems: list[str] = []
     for key, where in source_messages().items():
         msgid = key if isinstance(key, str) else key[0]
@@ -84,7 +80,6 @@ def test_catalog_is_complete(language: str) -> None:
                 not isinstance(key, tuple) and placeholders(text) != expected
             ):
                 problems.append(f"placeholders: {msgid!r} -> {text!r}")
-    assert plural_count
     assert problems == [], "\n".join(problems[:50])
 
 
