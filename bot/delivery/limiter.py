@@ -101,6 +101,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         private_burst: int | None = 3,
         group_per_minute: int | None = 20,
         clock: Callable[[], float] = time.monotonic,
+        pause_on_retry_after: bool = True,
     ) -> None:
         self._overall = _Window(overall_per_second, 1.0) if overall_per_second else None
         self._private_burst = private_burst
@@ -108,6 +109,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._chats: dict[int | str, _Window] = {}
         self._paused_until = 0.0
         self._clock = clock
+        self._pause_on_retry_after = pause_on_retry_after
         self.stats = LimiterStats()
 
     async def initialize(self) -> None:
@@ -171,7 +173,8 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
             return await callback(*args, **kwargs)
         except RetryAfter as error:
             seconds = retry_seconds(error)
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            if self._pause_on_retry_after:
+                self._paused_until = max(self._paused_until, self._clock() + seconds)
             self.stats.retry_after_pauses += 1
             self.stats.retry_after_seconds += seconds
             raise
