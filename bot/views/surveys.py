@@ -16,6 +16,8 @@ Callback data (all well under Telegram's 64 bytes):
 
 from __future__ import annotations
 
+import unicodedata
+
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -355,22 +357,28 @@ def refusal(tr: Translator, refused: Refused) -> str:
     )
 
 
+def _folded(text: str) -> str:
+    """Case- and accent-insensitive form, so a typed "si" matches the button "Sí"."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def typed_answer(tr: Translator, english: Translator, asking: Asking, text: str) -> str | None:
     """A typed reply that clearly means one of the buttons: "4", "yes", an option's label."""
     question = asking.question
-    typed = text.strip().casefold()
+    typed = _folded(text)
     if question.type == RATING:
         return typed if typed in {str(v) for v in RATING_VALUES} else None
     if question.type == YES_NO:
         for translator in (tr, english):
-            if typed == translator._("Yes").casefold():
+            if typed == _folded(translator._("Yes")):
                 return "y"
-            if typed == translator._("No").casefold():
+            if typed == _folded(translator._("No")):
                 return "n"
         return None
     if question.type == SINGLE:
         for index, option in enumerate(question.options):
-            labels = {label.casefold() for label in option.labels.values()}
+            labels = {_folded(label) for label in option.labels.values()}
             if typed in labels:
                 return str(index)
     return None

@@ -369,7 +369,7 @@ text = { en = "Do you visit a park weekly?", es = "¿Visita un parque cada seman
     assert rosa.last_message.buttons == ["Nuestros parques"]
     await rosa.tap("Nuestros parques")
     assert "¿Visita un parque cada semana?" in rosa.last_message.text
-    assert "linked to your Telegram account" in rosa.messages[-2].text
+    assert "vinculadas a su cuenta de Telegram" in rosa.messages[-2].text
     await rosa.tap(rosa.last_message.buttons[0])
     row = await harness.services.db.fetchone("SELECT user_id, status FROM survey_responses")
     assert row is not None and tuple(row) == (rosa.id, "complete")
@@ -466,7 +466,7 @@ async def test_post_meeting_dispatch(harness: Harness) -> None:
     event = await db.fetchval("SELECT event_id FROM survey_responses")
     assert event == event_id
     await going.send("/survey")  # the survey she started is offered again
-    assert "Welcome back" in going.messages[-2].text
+    assert "Hola de nuevo" in going.messages[-2].text
 
 
 async def test_results_and_export_are_for_admins_only(harness: Harness) -> None:

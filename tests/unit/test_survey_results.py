@@ -266,3 +266,11 @@ def test_chart_specs_cover_questions_answered_with_buttons(catalogs: Catalogs) -
     assert specs[0].annotations[3] == "2 (50%)"
     assert specs[2].labels == ["Alpha", "Bravo", "Charlie"] and specs[2].values == [1, 2, 0]
     assert specs[0].caption == "1. Score? — 4 answers"
+
+
+def test_typed_answers_ignore_case_and_accents() -> None:
+    from bot.views.surveys import _folded
+
+    assert _folded(" Sí ") == _folded("si") == _folded("SI")
+    assert _folded("Não") == _folded("nao")
+    assert _folded("Po") != _folded("Jo")
