@@ -49,7 +49,7 @@ def _rewrite(path: Path, old: str, new: str) -> Path:
 
 
 def test_missing_translation_names_the_key(city_path: Path) -> None:
-    _rewrite(city_path, 'es = "Farola rota", ', "")
+    _rewrite(city_path, 'es = "Poste de luz dañado", ', "")
     with pytest.raises(ConfigError) as error:
         load_city(city_path)
     assert error.value.key == "categories[0].name.es"
