@@ -147,6 +147,8 @@ class City:
     reminder_offsets_hours: tuple[float, ...] = (24.0, 2.0)
     digest_weekday: int = 6
     digest_time: time = time(17, 0)
+    transparency_digest_day: int = 1  # day of the month the transparency digest goes out
+    transparency_digest_time: time = time(10, 0)
     source: str = ""
 
     def neighborhood(self, neighborhood_id: str) -> Neighborhood | None:
@@ -394,6 +396,11 @@ def load_city(path: Path) -> City:
     if weekday not in WEEKDAYS:
         raise alerts.fail("digest_weekday", weekday, "a weekday name like sunday")
 
+    transparency = root.table("transparency", {})  # optional: defaults below
+    transparency_day = transparency.get("digest_day", int, "a day of the month from 1 to 28", 1)
+    if not 1 <= transparency_day <= 28:
+        raise transparency.fail("digest_day", transparency_day, "a day of the month from 1 to 28")
+
     return City(
         name=city.get("name", str, "the city's name"),
         languages=languages,
@@ -413,6 +420,8 @@ def load_city(path: Path) -> City:
         reminder_offsets_hours=tuple(sorted((float(x) for x in offsets_raw), reverse=True)),
         digest_weekday=WEEKDAYS.index(weekday),
         digest_time=alerts.clock("digest_time", time(17, 0)),
+        transparency_digest_day=transparency_day,
+        transparency_digest_time=transparency.clock("digest_time", time(10, 0)),
         source=source,
     )
 

@@ -11,7 +11,14 @@ from bot.clock import Clock
 from bot.config import City, Settings
 from bot.delivery import OutboxSender, TelegramRateLimiter
 from bot.i18n import Catalogs, Translator
+from bot.services.alerts import AlertService
+from bot.services.broadcasts import BroadcastService
+from bot.services.events import EventService
+from bot.services.reports import ReportService
 from bot.services.residents import ResidentService
+from bot.services.staff import StaffService
+from bot.services.stats import StatsService
+from bot.services.surveys import SurveyService
 from bot.storage import Database, DialogRepository, OutboxRepository, Resident, UpdateLog
 
 SERVICES_KEY = "services"
@@ -33,13 +40,13 @@ class Services:
     sender: OutboxSender
     limiter: TelegramRateLimiter | None
     # Feature services, set by each feature's `on_start` (see `bot.app.FEATURES`).
-    reports: Any = None
-    staff: Any = None
-    events: Any = None
-    alerts: Any = None
-    broadcasts: Any = None
-    surveys: Any = None
-    stats: Any = None
+    reports: ReportService = None  # type: ignore[assignment]
+    staff: StaffService = None  # type: ignore[assignment]
+    events: EventService = None  # type: ignore[assignment]
+    alerts: AlertService = None  # type: ignore[assignment]
+    broadcasts: BroadcastService = None  # type: ignore[assignment]
+    surveys: SurveyService = None  # type: ignore[assignment]
+    stats: StatsService = None  # type: ignore[assignment]
     privacy: Any = None
 
     def is_admin(self, user_id: int | None) -> bool:

@@ -78,19 +78,29 @@ class LimiterStats:
 
 
 class _Window:
-    __slots__ = ("limit", "seconds", "stamps")
+    """Sends finished within the last `seconds`, plus those still in flight.
+
+    A send is stamped when its call returns, not when it is allowed: Telegram counts
+    arrivals, and concurrent requests arrive spread over the time they take (a window
+    stamped at permission time let the fake count 31 in a second now and then).
+    """
+
+    __slots__ = ("in_flight", "limit", "seconds", "stamps")
 
     def __init__(self, limit: int, seconds: float) -> None:
         self.limit = limit
         self.seconds = seconds
         self.stamps: deque[float] = deque()
+        self.in_flight = 0
 
     def wait(self, now: float) -> float:
         while self.stamps and self.stamps[0] <= now - self.seconds:
             self.stamps.popleft()
-        if len(self.stamps) < self.limit:
+        if len(self.stamps) + self.in_flight < self.limit:
             return 0.0
-        return self.stamps[0] + self.seconds - now
+        if not self.stamps:
+            return 0.01  # all `limit` are in flight: look again shortly
+        return max(self.stamps[0] + self.seconds - now, 0.001)
 
 
 class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
@@ -131,7 +141,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
             self._chats[chat_id] = window
         return window
 
-    async def _acquire(self, chat_id: int | str | None) -> None:
+    async def _acquire(self, chat_id: int | str | None) -> list[_Window]:
         delayed = False
         started = self._clock()
         chat = self._chat_window(chat_id) if chat_id is not None else None
@@ -147,14 +157,20 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
             delayed = True
             await asyncio.sleep(wait)
         now = self._clock()
-        if self._overall:
-            self._overall.stamps.append(now)
-        if chat:
-            chat.stamps.append(now)
+        windows = [window for window in (self._overall, chat) if window is not None]
+        for window in windows:
+            window.in_flight += 1
         self.stats.sends += 1
         if delayed:
             self.stats.delayed += 1
             self.stats.delay_seconds += now - started
+        return windows
+
+    def _release(self, windows: list[_Window]) -> None:
+        now = self._clock()
+        for window in windows:
+            window.in_flight -= 1
+            window.stamps.append(now)
 
     async def process_request(
         self,
@@ -168,7 +184,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if endpoint not in SEND_METHODS:
             return await callback(*args, **kwargs)
         chat_id = data.get("chat_id")
-        await self._acquire(chat_id if isinstance(chat_id, int | str) else None)
+        windows = await self._acquire(chat_id if isinstance(chat_id, int | str) else None)
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as error:
@@ -178,3 +194,5 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
             self.stats.retry_after_pauses += 1
             self.stats.retry_after_seconds += seconds
             raise
+        finally:
+            self._release(windows)

@@ -37,6 +37,12 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
     return connection
 
 
+def _first(rows: Iterable[sqlite3.Row]) -> sqlite3.Row | None:
+    # aiosqlite's execute_fetchall is one trip to the SQLite thread; a cursor's execute,
+    # fetchone and close are three, and each trip costs more than a keyed lookup.
+    return next(iter(rows), None)
+
+
 class Transaction:
     """The writer connection inside an open `BEGIN IMMEDIATE` transaction."""
 
@@ -45,10 +51,10 @@ class Transaction:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a statement; return the last inserted rowid."""
-        cursor = await self._connection.execute(sql, params)
-        rowid = cursor.lastrowid or 0
-        await cursor.close()
-        return rowid
+        # One trip to the SQLite thread (execute, then last_insert_rowid(), which is what
+        # the cursor's lastrowid reports) instead of two (execute, then close the cursor).
+        row = await self._connection.execute_insert(sql, params)
+        return int(row[0] or 0) if row is not None else 0
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         cursor = await self._connection.execute(sql, params)
@@ -60,13 +66,11 @@ class Transaction:
         await self._connection.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._connection.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        """The first row (the whole result is read: meant for lookups by key)."""
+        return _first(await self._connection.execute_fetchall(sql, params))
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._connection.execute_fetchall(sql, params))
 
 
 class Database:
@@ -106,14 +110,21 @@ class Database:
             else:
                 await self._writer.execute("COMMIT")
 
+    async def write(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Run one statement as a transaction of its own; return its rows (RETURNING).
+
+        SQLite makes a lone statement atomic by itself: one trip to its thread instead of
+        three (BEGIN IMMEDIATE, the statement, COMMIT), for the writes made on every update.
+        """
+        async with self._lock:
+            return list(await self._writer.execute_fetchall(sql, params))
+
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._reader.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        """The first row (the whole result is read: meant for lookups by key)."""
+        return _first(await self._reader.execute_fetchall(sql, params))
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,26 @@ class Dialog:
     data: dict[str, Any] = field(default_factory=dict)
     version: int = 1
     updated_at: float = 0.0
+
+
+# One statement: SQLite bumps the version and gives it back (RETURNING).
+_SAVE = (
+    "INSERT INTO dialogs (chat_id, user_id, flow, step, data, version, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+    " user_id = excluded.user_id, flow = excluded.flow, step = excluded.step,"
+    " data = excluded.data, version = dialogs.version + 1,"
+    " updated_at = excluded.updated_at RETURNING version"
+)
+
+
+def _save_params(dialog: Dialog, now: float) -> tuple[object, ...]:
+    data = json.dumps(dialog.data, ensure_ascii=False)
+    return (dialog.chat_id, dialog.user_id, dialog.flow, dialog.step, data, now)
+
+
+def _saved(dialog: Dialog, row: sqlite3.Row, now: float) -> None:
+    dialog.version = int(row["version"])
+    dialog.updated_at = now
 
 
 class DialogRepository:
@@ -40,30 +61,15 @@ class DialogRepository:
 
     async def save(self, dialog: Dialog, now: float) -> Dialog:
         """Store the dialog's new step; its version increases by one."""
-        async with self._db.transaction() as tx:
-            await self.save_in(tx, dialog, now)
+        (row,) = await self._db.write(_SAVE, _save_params(dialog, now))
+        _saved(dialog, row, now)
         return dialog
 
     @staticmethod
     async def save_in(tx: Transaction, dialog: Dialog, now: float) -> None:
-        row = await tx.fetchone("SELECT version FROM dialogs WHERE chat_id = ?", (dialog.chat_id,))
-        dialog.version = (row["version"] + 1) if row else 1
-        dialog.updated_at = now
-        await tx.execute(
-            "INSERT INTO dialogs (chat_id, user_id, flow, step, data, version, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
-            " user_id = excluded.user_id, flow = excluded.flow, step = excluded.step,"
-            " data = excluded.data, version = excluded.version, updated_at = excluded.updated_at",
-            (
-                dialog.chat_id,
-                dialog.user_id,
-                dialog.flow,
-                dialog.step,
-                json.dumps(dialog.data, ensure_ascii=False),
-                dialog.version,
-                now,
-            ),
-        )
+        row = await tx.fetchone(_SAVE, _save_params(dialog, now))
+        assert row is not None
+        _saved(dialog, row, now)
 
     async def clear(self, chat_id: int) -> bool:
         async with self._db.transaction() as tx:

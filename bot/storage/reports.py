@@ -11,6 +11,9 @@ from bot.storage.db import Database, Transaction
 
 STATUSES = ("new", "acknowledged", "in_progress", "resolved", "not_actionable")
 OPEN_STATUSES = ("new", "acknowledged", "in_progress")
+# Spelled out in the SQL (constants, not input): SQLite uses the partial index
+# `reports_open` only when a query names its statuses as literals, not as parameters.
+_OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +344,10 @@ class ReportRepository:
                 " FROM reports r JOIN outbox o ON o.idempotency_key = 'report:' || r.id || ':topic'"
                 " WHERE o.status = 'sent'"
                 " AND json_extract(o.result, '$.message_thread_id') IS NOT NULL"
+                # Only reports without their topic row: looking up every report's outbox
+                # row took 0.3 s of each start at 50,000 reports.
+                " AND NOT EXISTS (SELECT 1 FROM report_messages m"
+                "   WHERE m.report_id = r.id AND m.role = 'topic')"
             )
             recovered = await tx.execute_rowcount(
                 "UPDATE reports SET"
@@ -410,20 +417,18 @@ class ReportRepository:
 
     async def open_reports(self, limit: int) -> list[Report]:
         rows = await self._db.fetchall(
-            "SELECT * FROM reports WHERE status IN (?, ?, ?) ORDER BY created_at, id LIMIT ?",
-            (*OPEN_STATUSES, limit),
+            f"SELECT * FROM reports WHERE status IN {_OPEN_SQL} ORDER BY created_at, id LIMIT ?",
+            (limit,),
         )
         return [_report(row) for row in rows]
 
     async def status_counts(self) -> StatusCounts:
         rows = await self._db.fetchall(
-            "SELECT status, count(*) FROM reports WHERE status IN (?, ?, ?) GROUP BY status",
-            OPEN_STATUSES,
+            f"SELECT status, count(*) FROM reports WHERE status IN {_OPEN_SQL} GROUP BY status"
         )
         oldest = await self._db.fetchone(
-            "SELECT reference, created_at FROM reports WHERE status IN (?, ?, ?)"
-            " ORDER BY created_at, id LIMIT 1",
-            OPEN_STATUSES,
+            f"SELECT reference, created_at FROM reports WHERE status IN {_OPEN_SQL}"
+            " ORDER BY created_at, id LIMIT 1"
         )
         return StatusCounts(
             counts={row[0]: int(row[1]) for row in rows},

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from bot.storage.db import Database, Transaction
 
+SEEN_EVERY = 300.0  # last_seen_at is kept to within five minutes
+
 
 @dataclass(frozen=True, slots=True)
 class Resident:
@@ -48,7 +50,14 @@ class ResidentRepository:
     async def touch(
         self, *, user_id: int, chat_id: int, language: str, language_source: str, now: float
     ) -> Resident:
-        """Create the resident on first contact, else mark them seen (and active again)."""
+        """Create the resident on first contact, else mark them seen (and active again).
+
+        An active resident seen less than `SEEN_EVERY` seconds ago is only read: this runs
+        for every update, and a write each time would be the busiest write of all.
+        """
+        row = await self._db.fetchone("SELECT * FROM residents WHERE user_id = ?", (user_id,))
+        if row is not None and row["active"] and 0 <= now - row["last_seen_at"] < SEEN_EVERY:
+            return _resident(row)
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO residents (user_id, chat_id, language, language_source,"

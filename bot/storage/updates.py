@@ -11,12 +11,13 @@ class UpdateLog:
 
     async def claim(self, update_id: int, now: float) -> bool:
         """Record the update; False when it was handled before."""
-        async with self._db.transaction() as tx:
-            count = await tx.execute_rowcount(
-                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-                (update_id, now),
-            )
-        return count == 1
+        # One statement, its own transaction; RETURNING gives a row only when inserted.
+        inserted = await self._db.write(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+            " RETURNING update_id",
+            (update_id, now),
+        )
+        return bool(inserted)
 
     async def prune(self, older_than: float) -> int:
         async with self._db.transaction() as tx:

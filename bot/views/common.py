@@ -49,6 +49,7 @@ RESIDENT_COMMANDS = (
     ("myreports", N_("Your reports and their status")),
     ("events", N_("Upcoming community meetings")),
     ("alerts", N_("Choose which alerts you get")),
+    ("stop", N_("Stop all alerts")),
     ("survey", N_("Give feedback")),
     ("resources", N_("Partner services and help lines")),
     ("officers", N_("Your community liaison officers")),
@@ -126,6 +127,7 @@ ADMIN_COMMANDS = (
     ("results", N_("Survey results")),
     ("export", N_("Export survey answers as a spreadsheet (CSV)")),
     ("stats", N_("Statistics")),
+    ("digestnote", N_("Write the monthly digest's “you said, we did” note")),
 )
 
 STAFF_COMMANDS = (

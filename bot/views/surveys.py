@@ -16,9 +16,8 @@ Callback data (all well under Telegram's 64 bytes):
 
 from __future__ import annotations
 
-import unicodedata
-
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
