@@ -309,6 +309,9 @@ def format_report(results: dict[str, Any]) -> str:
         f"  {verdict(fast['rate'] >= TARGET_RATE)}",
         f"  naive send loop     {fast['naive_rate']:8,.0f} deliveries/s   (baseline, same run)",
         f"  the fake alone      {fast['fake_rate']:8,.0f} calls/s        (raw handle(), no PTB)",
+        f"  per delivery        {1e6 / fast['rate']:8.0f} µs ours = {1e6 / fast['naive_rate']:.0f} µs"
+        f" PTB + fake (the naive loop) + {1e6 / fast['rate'] - 1e6 / fast['naive_rate']:.0f} µs"
+        " outbox (claim, record, JSON, markup objects)",
         f"  peak RSS            {fast['peak_rss_mb']:8.0f} MB           target <= {TARGET_RSS_MB:.0f}"
         f"  {verdict(fast['peak_rss_mb'] <= TARGET_RSS_MB)}"
         f"   (fake + {fast['residents']:,} users: {fast['rss_before_mb']:.0f} MB before planning)",

@@ -21,8 +21,10 @@ def _settings(*, require_token: bool) -> Settings:
 
 
 def _secrets(settings: Settings) -> list[str]:
+    token = settings.bot_token.reveal()
     return [
-        settings.bot_token.reveal(),
+        token,
+        token.partition(":")[2],  # the secret part alone (e.g. URL-quoted or split tokens)
         settings.hash_secret.reveal(),
         settings.webhook_secret.reveal(),
     ]

@@ -33,6 +33,7 @@ from bot.handlers import admin as admin_handlers
 from bot.handlers import alerts as alert_handlers
 from bot.handlers import common, errors, language, report, resources, surveys
 from bot.handlers import events as event_handlers
+from bot.handlers import privacy as privacy_handlers
 from bot.handlers import stats as stats_handlers
 from bot.handlers.flows import Feature, Router
 from bot.i18n import Catalogs, warm_up
@@ -60,6 +61,7 @@ FEATURES: tuple[Feature, ...] = (
     alert_handlers.FEATURE,
     admin_handlers.FEATURE,
     stats_handlers.FEATURE,  # /stats, /digestnote and the monthly transparency digest
+    privacy_handlers.FEATURE,  # last: its service uses the event and survey services
 )
 
 PRIVATE = filters.ChatType.PRIVATE

@@ -14,6 +14,7 @@ from bot.i18n import Catalogs, Translator
 from bot.services.alerts import AlertService
 from bot.services.broadcasts import BroadcastService
 from bot.services.events import EventService
+from bot.services.privacy import PrivacyService
 from bot.services.reports import ReportService
 from bot.services.residents import ResidentService
 from bot.services.staff import StaffService
@@ -47,7 +48,7 @@ class Services:
     broadcasts: BroadcastService = None  # type: ignore[assignment]
     surveys: SurveyService = None  # type: ignore[assignment]
     stats: StatsService = None  # type: ignore[assignment]
-    privacy: Any = None
+    privacy: PrivacyService = None  # type: ignore[assignment]
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_ids

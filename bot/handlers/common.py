@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
@@ -15,6 +16,7 @@ from bot.views import common as views
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000
+START_PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 async def skip_duplicates(update: Update, context: BotContext) -> None:
@@ -71,7 +73,10 @@ def make_start(router: Router):  # type: ignore[no-untyped-def]
             return
         payload = context.args[0] if context.args else ""
         if payload:
-            for prefix, handler in router.start_links.items():
+            # Telegram's deep links carry at most 64 characters of A-Z a-z 0-9 _ -; anything
+            # else was typed or forged and reaches no feature.
+            valid = START_PAYLOAD_RE.fullmatch(payload) is not None and len(context.args or ()) == 1
+            for prefix, handler in router.start_links.items() if valid else ():
                 if payload.startswith(prefix) and await handler(
                     update, context, payload[len(prefix) :]
                 ):

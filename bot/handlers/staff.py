@@ -29,6 +29,7 @@ from bot.services.staff import (
     StaffChatStatus,
 )
 from bot.views import common as common_views
+from bot.views import privacy as privacy_views
 from bot.views import reports as resident_views
 from bot.views import staff as views
 
@@ -106,6 +107,11 @@ async def staff_message(update: Update, context: BotContext) -> None:
     report = await reports.report_for_staff_message(chat.id, reply_to=reply_to, thread_id=thread)
     if report is None:
         return
+    if report.detached:  # the resident deleted their data (or retention ran)
+        await message.reply_text(
+            privacy_views.unreachable(context.tr, report), parse_mode=ParseMode.HTML
+        )
+        return
     await reports.relay_to_resident(
         report,
         content,
@@ -171,7 +177,10 @@ async def status_button(update: Update, context: BotContext) -> None:
     if change.outcome == "unchanged":
         await query.answer(context.tr._("Already: {status}", status=label))
         return
-    await query.answer(context.tr._("{status}. The resident was told.", status=label))
+    if change.report.detached:
+        await query.answer(label)  # nobody to tell: the resident deleted their data
+    else:
+        await query.answer(context.tr._("{status}. The resident was told.", status=label))
     text, keyboard = views.card(
         services.catalogs.get(services.city.default_language), services.city, change.report
     )

@@ -502,23 +502,24 @@ class ReportService:
             )
             changed = await self.repo.get_in(tx, report_id)
             assert changed is not None
-            await self._outbox.enqueue_in(
-                tx,
-                OutboxItem(
-                    key=f"report:{report_id}:status:{event}",
-                    chat_id=changed.resident_chat_id,
-                    method="sendMessage",
-                    params={
-                        "chat_id": changed.resident_chat_id,
-                        "text": self._messages.resident_status(changed, language),
-                        "parse_mode": "HTML",
-                    },
-                    not_before=now,
-                    kind=KIND_TO_RESIDENT,
-                    priority=PRIORITY_RESIDENT,
-                ),
-                now,
-            )
+            if not changed.detached:  # its resident deleted their data
+                await self._outbox.enqueue_in(
+                    tx,
+                    OutboxItem(
+                        key=f"report:{report_id}:status:{event}",
+                        chat_id=changed.resident_chat_id,
+                        method="sendMessage",
+                        params={
+                            "chat_id": changed.resident_chat_id,
+                            "text": self._messages.resident_status(changed, language),
+                            "parse_mode": "HTML",
+                        },
+                        not_before=now,
+                        kind=KIND_TO_RESIDENT,
+                        priority=PRIORITY_RESIDENT,
+                    ),
+                    now,
+                )
             if changed.uses_topic and changed.staff_thread_id is not None:
                 await self._outbox.enqueue_in(
                     tx,
@@ -576,6 +577,8 @@ class ReportService:
         source_message_id: int,
     ) -> None:
         """Pass a staff member's message to the resident, signed by the team, never by name."""
+        if report.detached:
+            return  # the resident deleted their data: there is nobody to pass it to
         resident = await self._residents.get(report.resident_id)
         language = resident.language if resident is not None else report.language
         text = self._messages.resident_from_staff(report, message.text, language)

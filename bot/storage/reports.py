@@ -85,6 +85,11 @@ class Report:
     def has_location(self) -> bool:
         return self.latitude is not None and self.longitude is not None
 
+    @property
+    def detached(self) -> bool:
+        """The resident deleted their data, or retention ran: nobody to write to."""
+        return self.resident_chat_id == 0
+
 
 @dataclass(frozen=True, slots=True)
 class ReportEvent:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.storage.db import Database, Transaction
 
 CITYWIDE = "*"
-PREFS = ("reminders", "digest", "broadcasts", "show_all_events")
+PREFS = ("reminders", "digest", "broadcasts", "show_all_events", "transparency")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,7 @@ class AlertSettings:
     digest: bool = True
     broadcasts: bool = True
     show_all_events: bool = False
+    transparency: bool = False  # the monthly transparency digest: opt-in (migration 0005)
 
     @property
     def subscribed(self) -> bool:
@@ -29,7 +30,9 @@ class AlertSettings:
     @property
     def silent(self) -> bool:
         """Nothing at all will be sent unprompted (what /stop leaves)."""
-        return not (self.areas or self.reminders or self.digest or self.broadcasts)
+        return not (
+            self.areas or self.reminders or self.digest or self.broadcasts or self.transparency
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class SubscriptionRepository:
             digest=bool(prefs["digest"]) if prefs else True,
             broadcasts=bool(prefs["broadcasts"]) if prefs else True,
             show_all_events=bool(prefs["show_all_events"]) if prefs else False,
+            transparency=bool(prefs["transparency"]) if prefs else False,
         )
 
     async def set_area(self, user_id: int, area: str, on: bool, now: float) -> None:
@@ -125,10 +129,10 @@ class SubscriptionRepository:
         )
 
     async def stop(self, user_id: int, now: float) -> None:
-        """Unsubscribe from everything: areas, reminders, digest and broadcasts."""
+        """Unsubscribe from everything: areas, reminders, digests and broadcasts."""
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
-            for name in ("reminders", "digest", "broadcasts"):
+            for name in ("reminders", "digest", "broadcasts", "transparency"):
                 await self.set_pref_in(tx, user_id, name, False, now)
 
     # -- audiences ----------------------------------------------------------------------

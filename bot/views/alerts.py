@@ -18,6 +18,7 @@ PREF_LABELS = {
     "reminders": N_("⏰ Reminders before events"),
     "digest": N_("🗓 Weekly digest"),
     "broadcasts": N_("📣 Announcements"),
+    "transparency": N_("📊 Monthly update on concerns"),
 }
 STOP_ALL = N_("🔕 Stop everything")
 YES_STOP = N_("🔕 Yes, stop everything")

@@ -38,7 +38,9 @@ async def test_alerts_screen_in_the_residents_language_and_from_the_menu(harness
     assert "⬜ Centro" in screen.buttons  # neighborhood names from the city file, in Spanish
 
 
-async def test_a_stale_toggle_sets_the_state_it_shows_and_changes_nothing_else(harness: Harness) -> None:
+async def test_a_stale_toggle_sets_the_state_it_shows_and_changes_nothing_else(
+    harness: Harness,
+) -> None:
     alice = harness.resident("Alice")
     await alice.send("/alerts")
     screen = alice.last_message
@@ -99,7 +101,9 @@ async def test_neighborhood_deep_link_subscribes(harness: Harness) -> None:
     assert settings.areas == {"main-south"}
 
 
-async def test_unknown_neighborhood_in_a_deep_link_is_refused_with_a_reason(harness: Harness) -> None:
+async def test_unknown_neighborhood_in_a_deep_link_is_refused_with_a_reason(
+    harness: Harness,
+) -> None:
     alice = harness.resident("Alice")
     await alice.send("/start nb_atlantis")
     text = alice.last_message.text

@@ -119,7 +119,9 @@ async def test_scheduled_broadcast_waits_for_its_time(harness: Harness) -> None:
 async def test_a_running_broadcast_can_be_cancelled(harness: Harness) -> None:
     residents = [harness.resident(f"R{i}") for i in range(35)]
     for user in residents:
-        await harness.services.residents.seen(user_id=user.id, chat_id=user.id, telegram_language="en")
+        await harness.services.residents.seen(
+            user_id=user.id, chat_id=user.id, telegram_language="en"
+        )
     admin = await compose(harness)
     await admin.tap("Continue →")
     await admin.tap("✅ Send now")
@@ -178,7 +180,9 @@ async def test_retry_after_is_honoured_without_duplicates(harness: Harness) -> N
 async def test_no_duplicate_deliveries_after_a_crash_mid_broadcast(harness: Harness) -> None:
     residents = [harness.resident(f"R{i}") for i in range(40)]
     for user in residents:
-        await harness.services.residents.seen(user_id=user.id, chat_id=user.id, telegram_language="en")
+        await harness.services.residents.seen(
+            user_id=user.id, chat_id=user.id, telegram_language="en"
+        )
     admin = await compose(harness)
     await admin.tap("Continue →")
     await admin.tap("✅ Send now")

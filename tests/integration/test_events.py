@@ -55,7 +55,9 @@ async def publish(
         longitude=pin[1] if pin else None,
         capacity=capacity,
     )
-    event, _ = await harness.services.events.publish(draft, admin_id=next(iter(harness.settings.admin_ids)))
+    event, _ = await harness.services.events.publish(
+        draft, admin_id=next(iter(harness.settings.admin_ids))
+    )
     return event
 
 
@@ -71,23 +73,32 @@ def texts(user: FakeUser) -> list[str]:
     return [message.text for message in user.messages]
 
 
-async def test_events_lists_what_the_resident_follows_with_a_toggle_for_all(harness: Harness) -> None:
+async def test_events_lists_what_the_resident_follows_with_a_toggle_for_all(
+    harness: Harness,
+) -> None:
     alice = await follower(harness, "Alice", "downtown")
     await publish(harness, titles={"en": "Downtown meeting"})
-    await publish(harness, hours_ahead=72, hoods=("main-south",), titles={"en": "Main South cleanup"})
+    await publish(
+        harness, hours_ahead=72, hoods=("main-south",), titles={"en": "Main South cleanup"}
+    )
     await alice.send("/events")
     listing = alice.last_message
     assert "in the neighborhoods you follow" in listing.text
     assert "Downtown meeting" in listing.text and "Main South cleanup" not in listing.text
     await alice.tap("Show all events")
-    assert "Main South cleanup" in alice.last_message.text and "All upcoming events" in alice.last_message.text
+    assert (
+        "Main South cleanup" in alice.last_message.text
+        and "All upcoming events" in alice.last_message.text
+    )
     await alice.send("/events")  # the choice is remembered
     assert "Main South cleanup" in alice.last_message.text
     await alice.tap("Only what I follow")
     assert "Main South cleanup" not in alice.last_message.text
 
 
-async def test_events_without_subscriptions_shows_everything_and_invites_to_follow(harness: Harness) -> None:
+async def test_events_without_subscriptions_shows_everything_and_invites_to_follow(
+    harness: Harness,
+) -> None:
     bob = harness.resident("Bob")
     await bob.send("/events")
     assert "no upcoming events" in bob.last_message.text
@@ -265,7 +276,9 @@ async def test_announcement_reaches_matching_followers_in_their_language(harness
     assert not any("New event" in text for text in texts(bob) + texts(dave))
     assert len(harness.tg.calls_to("sendMessage", chat_id=eve.id)) == before  # inactive: skipped
 
-    citywide = await publish(harness, citywide=True, hoods=(), titles={"en": "City forum", "es": "Foro de la ciudad"})
+    citywide = await publish(
+        harness, citywide=True, hoods=(), titles={"en": "City forum", "es": "Foro de la ciudad"}
+    )
     await harness.deliver_outbox()
     assert any("Foro de la ciudad" in text for text in texts(rosa))
     assert any("City forum" in text for text in texts(bob))  # any area hears citywide events

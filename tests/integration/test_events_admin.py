@@ -70,7 +70,10 @@ async def test_newevent_guides_the_admin_and_publishing_announces_it(harness: Ha
     assert (local.month, local.day, local.hour, local.minute) == (12, 8, 18, 30)
     assert event.ends_at - event.starts_at == 2 * 3600
     assert event.capacity == 40 and event.has_pin and event.neighborhoods == ("downtown",)
-    assert event.titles == {"en": "Downtown safety meeting", "es": "Reunión de seguridad del Centro"}
+    assert event.titles == {
+        "en": "Downtown safety meeting",
+        "es": "Reunión de seguridad del Centro",
+    }
     await harness.deliver_outbox()
     assert any("Downtown safety meeting" in text for text in texts(alice))
     assert any("Reunión de seguridad del Centro" in text for text in texts(rosa))

@@ -4,7 +4,9 @@ admin's /digestnote ("you said, we did")."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
+from bot.jobs import transparency as jobs
 from bot.services.stats import AreaFigures
 from bot.services.transparency import DigestContent, TransparencyService
 from bot.storage import Database
@@ -120,6 +122,19 @@ async def test_a_restart_neither_repeats_nor_loses_the_digest(harness: Harness) 
     assert len(digests) == 1
 
 
+async def test_the_tick_is_scheduled_once_and_plans_the_digest(harness: Harness) -> None:
+    assert harness.app is not None and harness.app.job_queue is not None
+    (job,) = harness.app.job_queue.get_jobs_by_name(jobs.DIGEST_JOB)
+    alice = await joined(harness, "Alice")
+    await opt_in(harness.services.db, alice.id)
+    harness.clock.set(DIGEST_AT)
+    await job.callback(SimpleNamespace(services=harness.services))  # type: ignore[arg-type]
+    assert await harness.services.outbox.get(f"transparency:2026-11:{alice.id}") is not None
+    await harness.restart()
+    assert harness.app is not None and harness.app.job_queue is not None
+    assert len(harness.app.job_queue.get_jobs_by_name(jobs.DIGEST_JOB)) == 1
+
+
 async def test_a_digest_is_not_sent_days_late(harness: Harness) -> None:
     alice = await joined(harness, "Alice")
     await opt_in(harness.services.db, alice.id)
@@ -142,6 +157,39 @@ async def test_slots_follow_the_city_configuration(harness: Harness) -> None:
     assert service.slot_for("2026-12") is not None
     assert service.slot_for("2026-12").at.month == 1  # type: ignore[union-attr]
     assert service.slot_for("nonsense") is None
+
+
+async def test_residents_opt_in_and_out_in_alerts(harness: Harness) -> None:
+    rosa = await joined(harness, "Rosa", "es")
+    await rosa.send("/alerts")
+    label = "⬜ 📊 Monthly update on concerns"  # off until she turns it on
+    assert label in rosa.last_message.buttons
+    await rosa.tap(label)
+    assert "✅ 📊 Monthly update on concerns" in rosa.last_message.buttons
+    assert (await harness.services.alerts.settings(rosa.id)).transparency
+    await rosa.tap("⬜ Main South")
+    harness.clock.set(DIGEST_AT)
+    assert await transparency(harness).plan_monthly_digest() == 1
+    await harness.deliver_outbox()
+    assert "noviembre de 2026" in rosa.last_message.text
+    assert "Main South" in rosa.last_message.text
+    # /stop turns the monthly update off with everything else.
+    await rosa.send("/stop")
+    await rosa.tap(rosa.last_message.buttons[0])
+    assert not (await harness.services.alerts.settings(rosa.id)).transparency
+    harness.clock.set(datetime(2027, 1, 1, 15, 0, tzinfo=UTC))
+    assert await transparency(harness).plan_monthly_digest() == 0
+
+
+async def test_the_switch_is_off_for_residents_with_other_alerts_changed(
+    harness: Harness,
+) -> None:
+    alice = await joined(harness, "Alice")
+    await alice.send("/alerts")
+    await alice.tap("✅ ⏰ Reminders before events")  # writes her alert_prefs row
+    assert not (await harness.services.alerts.settings(alice.id)).transparency
+    harness.clock.set(DIGEST_AT)
+    assert await transparency(harness).plan_monthly_digest() == 0
 
 
 # --------------------------------------------------------------------------- /digestnote

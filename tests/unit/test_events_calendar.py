@@ -88,7 +88,14 @@ def test_daylight_saving_time_is_the_citys() -> None:
 
 @pytest.mark.parametrize(
     ("text", "minutes"),
-    [("20:30", 120), ("8:30 pm", 120), ("2h", 120), ("90 min", 90), ("1h30", 90), ("+2 hours", 120)],
+    [
+        ("20:30", 120),
+        ("8:30 pm", 120),
+        ("2h", 120),
+        ("90 min", 90),
+        ("1h30", 90),
+        ("+2 hours", 120),
+    ],
 )
 def test_end_as_time_or_length(text: str, minutes: int) -> None:
     begin = datetime(2026, 12, 8, 18, 30, tzinfo=TZ)
@@ -143,7 +150,12 @@ def event(**changes: object) -> Event:
 
 def ics(item: Event, language: str = "es") -> Calendar:
     data = calendar.event_ics(
-        item, language=language, default_language="en", tz=TZ, now=NOW.timestamp(), city_name="Worcester"
+        item,
+        language=language,
+        default_language="en",
+        tz=TZ,
+        now=NOW.timestamp(),
+        city_name="Worcester",
     )
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
     assert all(len(line) <= 75 for line in data.split(b"\r\n"))  # RFC 5545 line folding

@@ -16,7 +16,9 @@ def test_deep_links() -> None:
         "https://t.me/worcester_liaison_bot?start=nb_main-south"
     )
     assert link_for("worcester_liaison_bot", "ev", "12").endswith("?start=ev_12")
-    assert link_for("worcester_liaison_bot", "sv", "after-meeting").endswith("?start=sv_after-meeting")
+    assert link_for("worcester_liaison_bot", "sv", "after-meeting").endswith(
+        "?start=sv_after-meeting"
+    )
     for username, payload in (("bot", "nb_x"), ("ok_bot", "has space"), ("ok_bot", "x" * 65)):
         with pytest.raises(ValueError):
             deep_link(username, payload)

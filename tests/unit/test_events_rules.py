@@ -126,11 +126,17 @@ def test_outgoing_calls() -> None:
     method, params = Outgoing("caption", None, "FILEID").call(5)
     assert method == "sendPhoto" and params["photo"] == "FILEID" and "reply_markup" not in params
     method, params = Outgoing("done").edit(5, 9)
-    assert method == "editMessageText" and params["message_id"] == 9 and "reply_markup" not in params
+    assert (
+        method == "editMessageText" and params["message_id"] == 9 and "reply_markup" not in params
+    )
 
 
 def _callback_data(markup: Any) -> list[str]:
-    rows = markup["inline_keyboard"] if isinstance(markup, dict) else markup.to_dict()["inline_keyboard"]
+    rows = (
+        markup["inline_keyboard"]
+        if isinstance(markup, dict)
+        else markup.to_dict()["inline_keyboard"]
+    )
     return [button["callback_data"] for row in rows for button in row if "callback_data" in button]
 
 
@@ -171,9 +177,13 @@ def test_card_shows_capacity_and_the_residents_answer(city: City, catalogs: Cata
     tr = catalogs.get("en")
     item = event(capacity=2)
     waiting = Rsvp(item.id, 5, "going", True, 0.0)
-    view = views.card(tr, city, item, counts=RsvpCounts(going=2, waitlist=1), rsvp=waiting, position=1, now=0)
+    view = views.card(
+        tr, city, item, counts=RsvpCounts(going=2, waitlist=1), rsvp=waiting, position=1, now=0
+    )
     assert "Full (2 places)" in view.text and "number 1 on the waitlist" in view.text
     view = views.card(tr, city, item, counts=RsvpCounts(going=1), rsvp=None, position=0, now=0)
     assert "1 of 2 places taken" in view.text
-    over = views.card(tr, city, item, counts=RsvpCounts(), rsvp=None, position=0, now=item.ends_at + 1)
+    over = views.card(
+        tr, city, item, counts=RsvpCounts(), rsvp=None, position=0, now=item.ends_at + 1
+    )
     assert "This event is over." in over.text and over.keyboard is None
