@@ -740,7 +740,6 @@ async def _broadcast_preview(update: Update, context: BotContext, dialog: Dialog
             if method == "sendPhoto":
                 await context.bot.send_photo(chat.id, reply_markup=markup, **params)
             else:
-                params.pop("link_preview_options", None)
                 await context.bot.send_message(chat.id, reply_markup=markup, **params)
     audience = _audience(context, data)
     reach = await _broadcasts(context).audience_size(audience)

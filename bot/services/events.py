@@ -79,11 +79,7 @@ class Outgoing:
             params = {"chat_id": chat_id, "photo": self.photo, "caption": self.text}
         else:
             method = "sendMessage"
-            params = {
-                "chat_id": chat_id,
-                "text": self.text,
-                "link_preview_options": {"is_disabled": True},
-            }
+            params = {"chat_id": chat_id, "text": self.text}
         params["parse_mode"] = "HTML"
         if self.markup:
             params["reply_markup"] = dict(self.markup)
@@ -96,7 +92,6 @@ class Outgoing:
             "message_id": message_id,
             "text": self.text,
             "parse_mode": "HTML",
-            "link_preview_options": {"is_disabled": True},
         }
         if self.markup:  # without one, the edit removes the buttons
             params["reply_markup"] = dict(self.markup)
