@@ -61,6 +61,8 @@ def _names(languages: tuple[str, ...]) -> tuple[dict[str, int], dict[str, int]]:
                 months.setdefault(_fold(name).rstrip("."), number)
             for number, name in locale.days["format"][width].items():
                 days.setdefault(_fold(name).rstrip("."), number)
+                # Brazilians say "sexta" for "sexta-feira".
+                days.setdefault(_fold(name).split("-")[0], number)
     months.setdefault("sept", 9)
     return months, days
 
@@ -70,15 +72,23 @@ _TIME_RE = re.compile(rf"^{_TIME}$")
 _ISO_RE = re.compile(rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})(?:t|\s+){_TIME}$")
 _SLASH_RE = re.compile(rf"^(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})(?:/(?P<y>\d{{2,4}}))?\s+{_TIME}$")
 _DOT_RE = re.compile(rf"^(?P<d>\d{{1,2}})\.(?P<m>\d{{1,2}})(?:\.(?P<y>\d{{2,4}})?)?\s+{_TIME}$")
+_WORD = r"[^\W\d_]+(?:-[^\W\d_]+)?"  # a month or weekday name in any script: "sexta-feira"
 _NAME_DAY_RE = re.compile(
-    rf"^(?P<name>[a-z]+)\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?P<y>\d{{4}}))?\s+{_TIME}$"
+    rf"^(?P<name>{_WORD})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?P<y>\d{{4}}))?\s+{_TIME}$"
 )
 _DAY_NAME_RE = re.compile(
-    rf"^(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:de\s+)?(?P<name>[a-z]+)\.?"
+    rf"^(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:de\s+)?(?P<name>{_WORD})\.?"
     rf"(?:\s+(?:de\s+)?(?P<y>\d{{4}}))?\s+{_TIME}$"
 )
-_RELATIVE_RE = re.compile(rf"^(?P<word>today|tomorrow|hoy|manana)\s+{_TIME}$")
-_WEEKDAY_RE = re.compile(rf"^(?:next\s+)?(?P<name>[a-z]+)\.?\s+{_TIME}$")
+# "today" and "tomorrow" in the shipped languages, folded like the input (no accents).
+_RELATIVE_DAYS = {
+    "today": 0, "tomorrow": 1, "hoy": 0, "manana": 1, "hoje": 0, "amanha": 1,
+    "hom nay": 0, "ngay mai": 1, "اليوم": 0, "غدا": 1, "sot": 0, "neser": 1,
+}  # fmt: skip
+_RELATIVE_RE = re.compile(
+    rf"^(?P<word>{'|'.join(sorted(map(re.escape, _RELATIVE_DAYS), key=len, reverse=True))})\s+{_TIME}$"
+)
+_WEEKDAY_RE = re.compile(rf"^(?:next\s+)?(?P<name>{_WORD}(?:\s{_WORD})?)\.?\s+{_TIME}$")
 _DURATION_RE = re.compile(
     r"^\+?\s*(?:(?P<hours>\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hour|hours|hora|horas)"
     r"(?:\s*(?P<hminutes>\d{1,2})\s*(?:m|min|mins|minutes|minutos)?)?"
@@ -167,7 +177,7 @@ def _read(text: str, *, tz: ZoneInfo, now: datetime, languages: Iterable[str]) -
         clock = _clock(match)
         if clock is None:
             return None
-        day = today + timedelta(days=0 if match["word"] in ("today", "hoy") else 1)
+        day = today + timedelta(days=_RELATIVE_DAYS[match["word"]])
         return _local(day, clock, tz)
     match = _WEEKDAY_RE.match(cleaned)
     if match is not None and match["name"] in days:
@@ -201,7 +211,12 @@ def parse_end(text: str, *, start: datetime, tz: ZoneInfo, languages: Iterable[s
     """Read an event's end: a duration (2h, 90 min), a time on the start's day, or a date."""
     cleaned = _clean(text)
     end: datetime | None = None
-    if duration := _DURATION_RE.match(cleaned.replace(" ", "")):
+    # "20h30" is a clock time as written in Brazil and France, not a 20.5-hour duration.
+    written_clock = re.fullmatch(r"(\d{1,2})h(\d{2})", cleaned)
+    if written_clock is not None and int(written_clock.group(1)) >= 5:
+        clock = _clock(_TIME_RE.match(cleaned))  # type: ignore[arg-type]
+        end = None if clock is None else _local(start.astimezone(tz).date(), clock, tz)
+    elif duration := _DURATION_RE.match(cleaned.replace(" ", "")):
         if duration["minutes"]:
             length = timedelta(minutes=int(duration["minutes"]))
         else:

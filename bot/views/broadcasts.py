@@ -71,26 +71,21 @@ def audience_text(tr: Translator, city: City, audience: Audience, reach: int) ->
     if audience.everyone:
         who = tr._("everyone who accepts announcements")
     else:
-        parts = []
-        if audience.neighborhoods:
-            names = [
+        areas = escape(
+            tr.list(
                 hood.name(tr.language, city.default_language)
                 for hood_id in audience.neighborhoods
                 if (hood := city.neighborhood(hood_id)) is not None
-            ]
-            parts.append(tr._("followers of {areas}", areas=escape(tr.list(names))))
-        if audience.languages:
-            parts.append(
-                tr._(
-                    "residents who use {languages}",
-                    languages=escape(tr.list([tr.language_name(c) for c in audience.languages])),
-                )
             )
-        who = (
-            tr._("{first}, and {second}", first=parts[0], second=parts[1])
-            if len(parts) == 2
-            else parts[0]
         )
+        languages = escape(tr.list(tr.language_name(c) for c in audience.languages))
+        if audience.neighborhoods and audience.languages:
+            # Both filters apply together: followers of these areas who use these languages.
+            who = tr._("followers of {areas} who use {languages}", areas=areas, languages=languages)
+        elif audience.neighborhoods:
+            who = tr._("followers of {areas}", areas=areas)
+        else:
+            who = tr._("residents who use {languages}", languages=languages)
     return tr.ngettext(
         "Audience: {who}. It will reach {count} resident.",
         "Audience: {who}. It will reach {count} residents.",

@@ -355,4 +355,4 @@ def resident_from_staff(tr: Translator, report: Report, text: str) -> str:
         reference=escape(report.reference),
     )
     body = "\n\n" + escape(text) if text else ""
-    return header + body + "\n\n<i>" + tr._("Reply to this message to answer them.") + "</i>"
+    return header + body + "\n\n<i>" + tr._("Reply to this message to answer the team.") + "</i>"

@@ -54,6 +54,30 @@ def test_relative_words_and_weekdays() -> None:
     assert start("today 18:00").moment == datetime(2026, 12, 1, 18, 0, tzinfo=TZ)
 
 
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("amanhã 18:00", 2),
+        ("hoje 18:00", 1),
+        ("ngày mai 18:00", 2),
+        ("hôm nay 18:00", 1),
+        ("غداً 18:00", 2),
+        ("اليوم 18:00", 1),
+        ("nesër 18:00", 2),
+        ("sot 18:00", 1),
+        ("sexta-feira 18:00", 4),
+        ("sexta 18h00", 4),
+        ("thứ sáu 18:00", 4),
+        ("e premte 18:00", 4),
+    ],
+)
+def test_relative_words_and_weekdays_in_every_language(text: str, day: int) -> None:
+    parsed = calendar.parse_start(
+        text, tz=TZ, now=NOW, languages=("en", "es", "pt", "vi", "ar", "sq")
+    )
+    assert parsed.moment == datetime(2026, 12, day, 18, 0, tzinfo=TZ), text
+
+
 def test_a_date_without_a_year_that_went_by_means_next_year() -> None:
     assert start("Jan 5 10am").moment == datetime(2027, 1, 5, 10, 0, tzinfo=TZ)
     assert start("12/1 18:00").moment == datetime(2026, 12, 1, 18, 0, tzinfo=TZ)
@@ -95,6 +119,7 @@ def test_daylight_saving_time_is_the_citys() -> None:
         ("90 min", 90),
         ("1h30", 90),
         ("+2 hours", 120),
+        ("20h30", 120),  # a clock time as written in Brazil, not 20.5 hours
     ],
 )
 def test_end_as_time_or_length(text: str, minutes: int) -> None:
