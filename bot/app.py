@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 from telegram import (
     BotCommand,
@@ -203,7 +204,10 @@ async def stop_services(application: BotApplication) -> None:
 
 
 async def check_database(db: Database) -> None:
-    check = await db.integrity_check(quick=True)
+    try:
+        check = await db.integrity_check(quick=True)
+    except sqlite3.DatabaseError as error:  # damaged beyond what quick_check can describe
+        check = str(error)
     if check != "ok":
         log.error("database quick_check reported: %s", check)
 

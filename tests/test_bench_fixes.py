@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import pytest
 
@@ -166,3 +167,15 @@ async def test_a_failed_quick_check_is_logged(
         monkeypatch.setattr(db, "integrity_check", broken)
         await check_database(db)
     assert "btreeInitPage" in caplog.text
+
+
+async def test_a_quick_check_that_raises_is_logged_too(
+    db: Database, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def malformed(*, quick: bool = True) -> str:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(db, "integrity_check", malformed)
+    with caplog.at_level(logging.ERROR, logger="bot.app"):
+        await check_database(db)
+    assert "malformed" in caplog.text

@@ -132,7 +132,11 @@ class Database:
 
     async def integrity_check(self, *, quick: bool = True) -> str:
         pragma = "PRAGMA quick_check" if quick else "PRAGMA integrity_check"
-        return str(await self.fetchval(pragma))
+        # The first row only ("ok" or the first problem): on a damaged file, reading on
+        # may raise instead of reporting.
+        async with self._reader.execute(pragma) as cursor:
+            row = await cursor.fetchone()
+        return str(None if row is None else row[0])
 
     async def backup(self, target: Path) -> None:
         """Copy the live database to `target` with SQLite's online backup API."""
