@@ -177,7 +177,7 @@ async def start_services(application: BotApplication) -> None:
     await set_commands(application, services)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
-            _prune_updates, interval=6 * 3600, first=60, name="prune-processed-updates"
+            _prune, interval=6 * 3600, first=60, name="prune-processed-updates-and-outbox"
         )
         # quick_check reads the whole file (0.6 s of a 0.8 s start at 200,000 residents,
         # see bench/bench_scale.py): it runs just after start instead of delaying it.
@@ -216,9 +216,18 @@ async def _quick_check(context: BotContext) -> None:
     await check_database(context.services.db)
 
 
-async def _prune_updates(context: BotContext) -> None:
+# Settled outbox rows are kept this long (for delivery reports and audits), then deleted:
+# every citywide broadcast adds a row per resident.
+OUTBOX_KEEP_DAYS = 90
+
+
+async def _prune(context: BotContext) -> None:
     services = context.services
-    await services.updates.prune(services.clock.time() - 7 * 86400)
+    now = services.clock.time()
+    await services.updates.prune(now - 7 * 86400)
+    removed = await services.outbox.prune(now - OUTBOX_KEEP_DAYS * 86400)
+    if removed:
+        log.info("removed %d settled outbox rows older than %d days", removed, OUTBOX_KEEP_DAYS)
 
 
 async def set_commands(application: BotApplication, services: Services) -> None:

@@ -221,6 +221,16 @@ class OutboxRepository:
                 (now, batch),
             )
 
+    async def prune(self, older_than: float) -> int:
+        """Delete settled rows last touched before `older_than` (none another row follows)."""
+        async with self._db.transaction() as tx:
+            return await tx.execute_rowcount(
+                "DELETE FROM outbox WHERE status IN ('sent', 'failed', 'cancelled', 'unknown')"
+                " AND updated_at < ? AND NOT EXISTS"
+                " (SELECT 1 FROM outbox AS later WHERE later.depends_on = outbox.id)",
+                (older_than,),
+            )
+
     async def counts(self) -> dict[str, int]:
         rows = await self._db.fetchall("SELECT status, count(*) FROM outbox GROUP BY status")
         return {row[0]: int(row[1]) for row in rows}

@@ -21,8 +21,7 @@ def item(key: str, chat_id: int, text: str, **extra: object) -> OutboxItem:
         chat_id=chat_id,
         method="sendMessage",
         params={"chat_id": chat_id, "text": text},
-        not_before=0.0,
-        **extra,  # type: ignore[arg-type]
+        **{"not_before": 0.0, **extra},  # type: ignore[arg-type]
     )
 
 
@@ -187,3 +186,17 @@ async def test_expired_rows_are_not_sent(harness: Harness) -> None:
     row = await harness.services.outbox.get("late")
     assert row is not None and row.status == "cancelled"
     assert alice.messages == []
+
+
+async def test_settled_rows_are_pruned_after_they_age(harness: Harness) -> None:
+    alice = harness.resident("Alice")
+    await enqueue(
+        harness, item("old", alice.id, "old"), item("waiting", alice.id, "w", not_before=10**12)
+    )
+    await harness.deliver_outbox()
+    outbox = harness.services.outbox
+    assert await outbox.prune(harness.clock.time() - 60) == 0  # too young
+    harness.advance(91 * 86400)
+    assert await outbox.prune(harness.clock.time() - 90 * 86400) == 1
+    assert await outbox.get("old") is None
+    assert (await outbox.get("waiting")) is not None  # pending rows are never pruned
