@@ -146,6 +146,11 @@ async def start_services(application: BotApplication) -> None:
     """Open the database, build the services, set commands, start delivery."""
     settings: Settings = application.bot_data["settings"]
     clock: Clock = application.bot_data["clock"]
+    if settings.city.missing_names:
+        log.warning(
+            "city names missing in some languages (the default language is shown instead): %s",
+            ", ".join(settings.city.missing_names[:20]),
+        )
     db = await Database.open(settings.database_path)
     applied = await migrate(db)
     if applied:

@@ -150,6 +150,7 @@ class City:
     transparency_digest_day: int = 1  # day of the month the transparency digest goes out
     transparency_digest_time: time = time(10, 0)
     source: str = ""
+    missing_names: tuple[str, ...] = ()  # keys shown in the default language instead
 
     def neighborhood(self, neighborhood_id: str) -> Neighborhood | None:
         return next((n for n in self.neighborhoods if n.id == neighborhood_id), None)
@@ -172,10 +173,15 @@ class City:
 class _Reader:
     """Typed access into parsed TOML with key paths for error messages."""
 
-    def __init__(self, data: Mapping[str, Any], source: str, path: str = "") -> None:
+    def __init__(
+        self, data: Mapping[str, Any], source: str, path: str = "", missing: list[str] | None = None
+    ) -> None:
         self.data = data
         self.source = source
         self.path = path
+        # Names missing in a non-default language: shown in the default language, and
+        # listed in a warning at start, so that adding a language never blocks the bot.
+        self.missing: list[str] = [] if missing is None else missing
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
@@ -199,7 +205,7 @@ class _Reader:
 
     def table(self, name: str, default: Any = ...) -> _Reader:
         value = self.get(name, dict, "a table", default if default is ... else {})
-        return _Reader(value, self.source, self.key(name))
+        return _Reader(value, self.source, self.key(name), self.missing)
 
     def tables(self, name: str, *, required: bool = True) -> list[_Reader]:
         value = self.get(name, list, "an array of tables", ... if required else [])
@@ -207,7 +213,7 @@ class _Reader:
         for index, item in enumerate(value):
             if not isinstance(item, dict):
                 raise ConfigError(f"{self.key(name)}[{index}]", item, "a table", source=self.source)
-            readers.append(_Reader(item, self.source, f"{self.key(name)}[{index}]"))
+            readers.append(_Reader(item, self.source, f"{self.key(name)}[{index}]", self.missing))
         if required and not readers:
             raise self.fail(name, value, "at least one entry")
         return readers
@@ -225,14 +231,15 @@ class _Reader:
                     f"{self.key(name)}.{language}", text, "a non-empty string", source=self.source
                 )
         if required:
-            for language in languages:
-                if language not in value:
-                    raise ConfigError(
-                        f"{self.key(name)}.{language}",
-                        None,
-                        f"a name in every enabled language ({', '.join(languages)})",
-                        source=self.source,
-                    )
+            default = languages[0]
+            if default not in value:
+                raise ConfigError(
+                    f"{self.key(name)}.{default}",
+                    None,
+                    f"a name in the default language ({default})",
+                    source=self.source,
+                )
+            self.missing += [f"{self.key(name)}.{code}" for code in languages if code not in value]
         return dict(value)
 
     def identifier(self, name: str = "id") -> str:
@@ -300,6 +307,7 @@ def load_city(path: Path) -> City:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise city.fail("timezone", zone_name, "an IANA time zone like America/New_York") from None
+    ordered = (default_language, *(code for code in languages if code != default_language))
 
     box = None
     if "bounding_box" in city.data:
@@ -316,7 +324,7 @@ def load_city(path: Path) -> City:
             )
 
     neighborhoods = [
-        Neighborhood(id=n.identifier(), names=n.localized("name", languages))
+        Neighborhood(id=n.identifier(), names=n.localized("name", ordered))
         for n in root.tables("neighborhoods")
     ]
     _unique(list(neighborhoods), "neighborhoods.id", source)
@@ -325,7 +333,7 @@ def load_city(path: Path) -> City:
         categories.append(
             Category(
                 id=c.identifier(),
-                names=c.localized("name", languages),
+                names=c.localized("name", ordered),
                 sensitive=c.get("sensitive", bool, "true or false", False),
                 staff_chat_id=c.get("staff_chat_id", int, "a Telegram chat id", None),
                 staff_thread_id=c.get("staff_thread_id", int, "a forum topic id", None),
@@ -346,13 +354,13 @@ def load_city(path: Path) -> City:
     resources = [
         Resource(
             id=r.identifier(),
-            names=r.localized("name", languages),
+            names=r.localized("name", ordered),
             category=r.get("category", str, "a resource category"),
             phone=r.get("phone", str, "a phone number", ""),
             address=r.get("address", str, "an address", ""),
             website=r.get("website", str, "a URL", ""),
-            hours=r.localized("hours", languages, required=False),
-            description=r.localized("description", languages, required=False),
+            hours=r.localized("hours", ordered, required=False),
+            description=r.localized("description", ordered, required=False),
             neighborhoods=known_neighborhoods(r),
         )
         for r in root.tables("resources", required=False)
@@ -360,10 +368,10 @@ def load_city(path: Path) -> City:
     officers = [
         Officer(
             id=o.identifier(),
-            names=o.localized("name", languages),
+            names=o.localized("name", ordered),
             neighborhoods=known_neighborhoods(o),
             languages=o.strings("languages"),
-            office_hours=o.localized("office_hours", languages, required=False),
+            office_hours=o.localized("office_hours", ordered, required=False),
             phone=o.get("phone", str, "a phone number", ""),
             photo=o.get("photo", str, "a path or URL of a photo", ""),
         )
@@ -423,6 +431,7 @@ def load_city(path: Path) -> City:
         transparency_digest_day=transparency_day,
         transparency_digest_time=transparency.clock("digest_time", time(10, 0)),
         source=source,
+        missing_names=tuple(root.missing),
     )
 
 

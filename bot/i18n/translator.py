@@ -157,8 +157,9 @@ class Catalogs:
     """All enabled languages' translations, loaded once at start."""
 
     def __init__(
-        self, languages: Iterable[str], timezone: ZoneInfo, *, directory: Path = LOCALES_DIR
+        self, languages: Iterable[str], timezone: ZoneInfo, *, directory: Path | None = None
     ) -> None:
+        directory = directory or LOCALES_DIR
         self.timezone = timezone
         self.languages = tuple(languages)
         self._translators = {

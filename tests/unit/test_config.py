@@ -48,12 +48,23 @@ def _rewrite(path: Path, old: str, new: str) -> Path:
     return path
 
 
-def test_missing_translation_names_the_key(city_path: Path) -> None:
-    _rewrite(city_path, 'es = "Poste de luz dañado", ', "")
+def test_missing_default_language_name_names_the_key(city_path: Path) -> None:
+    _rewrite(city_path, 'en = "Broken streetlight", ', "")
     with pytest.raises(ConfigError) as error:
         load_city(city_path)
-    assert error.value.key == "categories[0].name.es"
-    assert "every enabled language" in str(error.value)
+    assert error.value.key == "categories[0].name.en"
+    assert "default language" in str(error.value)
+
+
+def test_missing_other_language_name_falls_back_and_is_listed(city_path: Path) -> None:
+    _rewrite(city_path, 'es = "Poste de luz dañado", ', "")
+    city = load_city(city_path)
+    assert city.missing_names == ("categories[0].name.es",)
+    assert city.categories[0].name("es", city.default_language) == "Broken streetlight"
+
+
+def test_example_city_has_every_name_in_every_language() -> None:
+    assert load_city(EXAMPLE_CITY).missing_names == ()
 
 
 @pytest.mark.parametrize(
