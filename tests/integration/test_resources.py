@@ -97,7 +97,7 @@ async def test_officers_of_the_followed_neighborhood_with_photos(
     assert "Oficial Ana Rivera" in texts[0] and "Miércoles 17:00-19:00" in texts[0]
     assert rosa.last_message.photo is not None
     assert rosa.last_message.text == "Oficial Ana Rivera"
-    await rosa.tap("⬅️ Other neighborhoods")  # a new string: English until translated
+    await rosa.tap(harness.services.catalogs.get("es")._("⬅️ Other neighborhoods"))
     picker = rosa.messages[-2]  # the details message became the neighborhood picker
     assert picker.buttons[0] == "📍 Main South"
     await rosa.tap("Centro", message=picker)

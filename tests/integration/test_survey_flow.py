@@ -32,7 +32,7 @@ async def publish(harness: Harness, text: str | None = None) -> str:
     else:
         result = check_survey(
             text,
-            languages=city.languages,
+            languages=("en", "es"),  # the small surveys written in these tests are bilingual
             default_language=city.default_language,
             timezone=city.timezone,
         )

@@ -161,11 +161,12 @@ async def test_slots_follow_the_city_configuration(harness: Harness) -> None:
 
 async def test_residents_opt_in_and_out_in_alerts(harness: Harness) -> None:
     rosa = await joined(harness, "Rosa", "es")
+    update = harness.services.catalogs.get("es")._("📊 Monthly update on concerns")
     await rosa.send("/alerts")
-    label = "⬜ 📊 Monthly update on concerns"  # off until she turns it on
+    label = f"⬜ {update}"  # off until she turns it on
     assert label in rosa.last_message.buttons
     await rosa.tap(label)
-    assert "✅ 📊 Monthly update on concerns" in rosa.last_message.buttons
+    assert f"✅ {update}" in rosa.last_message.buttons
     assert (await harness.services.alerts.settings(rosa.id)).transparency
     await rosa.tap("⬜ Main South")
     harness.clock.set(DIGEST_AT)
@@ -203,7 +204,9 @@ async def test_admin_writes_previews_and_saves_the_note(harness: Harness) -> Non
     assert "“You said, we did” for the November 2026 digest" in text
     assert "It goes out on Tuesday, December 1, 10:00\u202fAM to 0 residents" in text
     assert "No note yet" in text
-    assert ada.last_message.buttons == ["✍️ English", "✍️ Español"]
+    assert ada.last_message.buttons == [
+        "✍️ English", "✍️ Español", "✍️ Português", "✍️ Tiếng Việt", "✍️ العربية", "✍️ Shqip"
+    ]  # fmt: skip
     await ada.tap("✍️ English")
     assert "Send the note for the November 2026 digest in English" in ada.last_message.text
     await ada.send("You asked for better lighting on Main St. <b>Four lamps</b> were fixed.")
