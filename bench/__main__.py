@@ -25,6 +25,26 @@ def available() -> list[str]:
     return [name for name in BENCHMARKS if (here / f"{name}.py").exists()]
 
 
+def write_docs(fresh: dict[str, str]) -> None:
+    """Replace the sections of the benchmarks just run; keep the others as they were."""
+    kept: dict[str, str] = {}
+    if DOCS.exists():
+        for chunk in DOCS.read_text(encoding="utf-8").split("\n## ")[1:]:
+            name = chunk.split("\n", 1)[0].strip()
+            kept[name] = "## " + chunk.rstrip() + "\n"
+    kept.update(fresh)
+    header = (
+        "# Benchmarks\n\n"
+        f"Written by `make bench` (last run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}). "
+        "Each figure is printed next to a baseline measured in the same run.\n\n"
+    )
+    order = [name for name in BENCHMARKS if name in kept] + [n for n in kept if n not in BENCHMARKS]
+    DOCS.parent.mkdir(exist_ok=True)
+    DOCS.write_text(header + "\n".join(kept[name] for name in order), encoding="utf-8")
+    print(f"written to {DOCS}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -47,15 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"({name} took {time.perf_counter() - started:.1f} s)\n", flush=True)
         sections.append(f"## {name}\n\n```\n{report}\n```\n")
     if not args.smoke and not args.no_write:
-        header = (
-            "# Benchmarks\n\n"
-            f"Measured by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-            "Each figure is printed next to a baseline measured in the same run.\n\n"
-        )
-        DOCS.parent.mkdir(exist_ok=True)
-        DOCS.write_text(header + "\n".join(sections), encoding="utf-8")
-        print(f"written to {DOCS}")
+        write_docs(dict(zip(names, sections, strict=True)))
     return 0
 
 
