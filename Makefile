@@ -52,8 +52,12 @@ i18n: install
 bench: translations
 	$(PY) -m bench
 
+# The heavy fault tests at full size; their figures (see docs/reliability.md) are
+# collected in data/reliability-figures.jsonl.
 soak: translations
-	SOAK=1 $(BIN)/pytest -q -m "slow or e2e"
+	@mkdir -p data && rm -f data/reliability-figures.jsonl
+	SOAK=1 RELIABILITY_FIGURES=data/reliability-figures.jsonl $(BIN)/pytest -q -m "slow or e2e"
+	@cat data/reliability-figures.jsonl
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

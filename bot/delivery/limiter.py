@@ -93,6 +93,12 @@ class _Window:
         self.stamps: deque[float] = deque()
         self.in_flight = 0
 
+    def room(self, now: float) -> int:
+        """How many more sends the window allows right now."""
+        while self.stamps and self.stamps[0] <= now - self.seconds:
+            self.stamps.popleft()
+        return max(self.limit - len(self.stamps) - self.in_flight, 0)
+
     def wait(self, now: float) -> float:
         while self.stamps and self.stamps[0] <= now - self.seconds:
             self.stamps.popleft()
@@ -121,6 +127,13 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._clock = clock
         self._pause_on_retry_after = pause_on_retry_after
         self.stats = LimiterStats()
+
+    def room(self) -> int | None:
+        """Sends the overall limit allows right now (None: no limit; 0 while paused)."""
+        now = self._clock()
+        if self._paused_until > now:
+            return 0
+        return None if self._overall is None else self._overall.room(now)
 
     async def initialize(self) -> None:
         return None

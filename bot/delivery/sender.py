@@ -35,9 +35,10 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
 
 from bot.clock import Clock
-from bot.delivery.limiter import retry_seconds
+from bot.delivery.limiter import TelegramRateLimiter, retry_seconds
 from bot.storage.outbox import OutboxRepository, OutboxRow, Outcome
 
 log = logging.getLogger(__name__)
@@ -172,9 +173,23 @@ class OutboxSender:
             self._last_sent = {chat: self._last_sent[chat] for chat in busy}
         return busy
 
+    def _room(self) -> int | None:
+        """Sends the rate limiter allows right now (None: no limit)."""
+        limiter = self._bot.rate_limiter if isinstance(self._bot, ExtBot) else None
+        return limiter.room() if isinstance(limiter, TelegramRateLimiter) else None
+
     async def send_batch(self) -> int:
         now = self._clock.time()
-        rows = await self._outbox.claim_due(now, self._batch_size, skip_chats=self._busy_chats(now))
+        # Claim only what the rate limiter lets leave now: a row marked `sending` while it
+        # waits in the limiter would turn `unknown` in a crash although it never left
+        # (a kill mid-broadcast cost up to a whole batch of residents their message).
+        limit = self._batch_size
+        room = self._room()
+        if room is not None:
+            if room == 0:
+                return 0
+            limit = min(limit, room)
+        rows = await self._outbox.claim_due(now, limit, skip_chats=self._busy_chats(now))
         if not rows:
             return 0
         # One row per chat per batch keeps per-chat order and spacing.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 
 from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
+from bot.handlers import errors
 from bot.handlers.flows import Router
 from bot.i18n import detect_language
 from bot.views import common as views
@@ -22,7 +24,15 @@ START_PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 async def skip_duplicates(update: Update, context: BotContext) -> None:
     """Stop an update that was handled before (Telegram may deliver one twice)."""
     services = context.services
-    if not await services.updates.claim(update.update_id, services.clock.time()):
+    try:
+        claimed = await services.updates.claim(update.update_id, services.clock.time())
+    except sqlite3.OperationalError as error:
+        # The database stayed locked past busy_timeout: handle nothing rather than run the
+        # later groups unguarded (and fail again); the resident is asked to try again.
+        context.error = error
+        await errors.on_error(update, context)
+        raise ApplicationHandlerStop from error
+    if not claimed:
         log.info("update %s delivered again; ignored", update.update_id)
         raise ApplicationHandlerStop
 

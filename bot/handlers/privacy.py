@@ -20,7 +20,7 @@ from bot.context import BotApplication, BotContext, Services
 from bot.handlers.common import menu_action_for, reply
 from bot.handlers.flows import Feature, Router
 from bot.jobs import privacy as privacy_jobs
-from bot.services.privacy import DELETE_FLOW, PrivacyService
+from bot.services.privacy import DELETE_FLOW, KIND_PRIVACY, PrivacyService
 from bot.storage import Dialog, ResidentRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.reports import ReportRepository
@@ -69,6 +69,7 @@ async def on_start(application: BotApplication, services: Services) -> None:
         release_place=release_place if events is not None else None,
         wake=services.sender.wake,
     )
+    services.sender.on_sent(KIND_PRIVACY, services.privacy.notice_sent)
     if application.job_queue is not None:
         privacy_jobs.schedule(application.job_queue, services.city)
 

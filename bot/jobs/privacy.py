@@ -1,5 +1,4 @@
-"""The nightly privacy job: retention of closed reports, abandoned conversations, the
-delivery log.
+"""The nightly privacy job: retention of closed reports, abandoned conversations.
 
 Nothing here has a due time of its own: each night the service reads which closed
 reports passed `retention_days`, so a night missed while the bot was down is caught up
@@ -26,10 +25,9 @@ NIGHTLY_AT = time(3, 30)  # city time, when the bot is quietest
 async def nightly(context: BotContext) -> None:
     result = await context.services.privacy.nightly()
     log.info(
-        "privacy nightly: %d reports past retention, %d old conversations, %d old deliveries",
+        "privacy nightly: %d reports past retention, %d abandoned conversations",
         result.reports,
         result.dialogs,
-        result.deliveries,
     )
 
 

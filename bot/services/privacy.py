@@ -20,14 +20,14 @@ Before that transaction the places they held at upcoming events are given back t
 the events service, so the waiting list moves up as if they had answered "Can't go".
 
 The nightly purge applies the same report treatment to reports closed more than
-`city.retention_days` ago, forgets abandoned conversations and the delivery log after
-`KEEP_DAYS`.
+`city.retention_days` ago, and forgets conversations abandoned for `KEEP_DAYS`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -39,7 +39,13 @@ from bot.config import City, Secret
 from bot.services.surveys import Survey, respondent_key
 from bot.storage.db import Database, Transaction
 from bot.storage.dialogs import DialogRepository
-from bot.storage.outbox import PRIORITY_BULK, PRIORITY_STAFF, OutboxItem, OutboxRepository
+from bot.storage.outbox import (
+    PRIORITY_BULK,
+    PRIORITY_STAFF,
+    OutboxItem,
+    OutboxRepository,
+    OutboxRow,
+)
 from bot.storage.privacy import DETACHED, PrivacyRepository, ReportRow
 from bot.storage.reports import Report, ReportRepository
 from bot.storage.residents import ResidentRepository
@@ -48,12 +54,13 @@ log = logging.getLogger(__name__)
 
 DELETE_FLOW = "deletemydata"
 DAY = 86400.0
-KEEP_DAYS = 30  # abandoned conversations and the delivery log
+KEEP_DAYS = 30  # abandoned conversations (report drafts, half-written notes ...)
 PURGE_BATCH = 200
 KIND_PRIVACY = "privacy_notice"
 # Outbox rows that carry the person's own media into the staff chat.
 _MEDIA_SUFFIXES = (":photos", ":voice")
 _FILE_METHODS = ("sendPhoto", "sendVoice", "sendDocument", "sendMediaGroup")
+_NOTICE_KEY = re.compile(r"^privacy:(\d+):left$")
 
 
 class PrivacyMessages(Protocol):
@@ -91,7 +98,6 @@ class Erased:
 class Nightly:
     reports: int = 0
     dialogs: int = 0
-    deliveries: int = 0
 
 
 def _random_tag() -> str:
@@ -285,8 +291,7 @@ class PrivacyService:
 
     async def holdings(self, user_id: int) -> Holdings:
         reports = await self._all_reports(user_id)
-        async with self._db.transaction() as tx:  # one consistent read
-            counts = await self.repo.counts_in(tx, user_id)
+        counts = await self.repo.counts(user_id)
         return Holdings(
             reports=len(reports),
             open_reports=sum(1 for r in reports if r.is_open),
@@ -462,6 +467,15 @@ class PrivacyService:
             priority=PRIORITY_STAFF,
         )
 
+    async def notice_sent(self, row: OutboxRow, result: dict[str, Any]) -> None:
+        """Link the "resident left" notice to its report, so a reply to it is recognised."""
+        match = _NOTICE_KEY.match(row.key)
+        message_id = result.get("message_id")
+        if match is not None and message_id is not None:
+            await self._reports.link(
+                int(match.group(1)), row.chat_id, [int(message_id)], "to_staff"
+            )
+
     # -- retention -----------------------------------------------------------------------------
 
     async def purge_expired(self) -> int:
@@ -474,20 +488,23 @@ class PrivacyService:
             if not ids:
                 break
             async with self._db.transaction() as tx:
-                await self._detach_in(tx, ids, "retention", now, tell_staff=False)
-            total += len(ids)
+                detached = await self._detach_in(tx, ids, "retention", now, tell_staff=False)
+            if not detached:
+                break  # (cannot happen: reports are never deleted) never loop forever
+            total += len(detached)
         if total:
             log.info("retention: personal fields removed from %d closed reports", total)
             self._wake()
         return total
 
     async def nightly(self) -> Nightly:
-        """The nightly privacy work: retention, abandoned conversations, the delivery log."""
+        """The nightly privacy work: retention, then abandoned conversations.
+
+        (The delivery log is pruned by `bot.app` after `OUTBOX_KEEP_DAYS`.)
+        """
         reports = await self.purge_expired()
-        cutoff = self._clock.time() - KEEP_DAYS * DAY
-        dialogs = await self.repo.prune_dialogs(cutoff)
-        deliveries = await self.repo.prune_outbox(cutoff)
-        return Nightly(reports, dialogs, deliveries)
+        dialogs = await self.repo.prune_dialogs(self._clock.time() - KEEP_DAYS * DAY)
+        return Nightly(reports, dialogs)
 
 
 def _carries_media(row: ReportRow) -> bool:

@@ -17,11 +17,8 @@ from bot.storage.db import Database, Transaction
 
 DETACHED = 0  # resident_id / resident_chat_id of a report that lost its resident
 CLOSED_STATUSES = ("resolved", "not_actionable")
-SETTLED = ("sent", "failed", "unknown", "cancelled")
 # Spelled out (constants, not input) so that SQLite can use the partial index.
 _CLOSED_SQL = "(" + ", ".join(f"'{status}'" for status in CLOSED_STATUSES) + ")"
-_SETTLED_SQL = "(" + ", ".join(f"'{status}'" for status in SETTLED) + ")"
-_PRUNE_CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,17 +222,18 @@ class PrivacyRepository:
         return [int(row[0]) for row in rows]
 
     @staticmethod
-    async def counts_in(tx: Transaction, user_id: int) -> dict[str, int]:
-        """How many rows of each kind the resident has (what an erasure removes)."""
-        counts = {}
-        for name, table in (
-            ("subscriptions", "subscriptions"),
-            ("rsvps", "rsvps"),
-            ("muted", "muted_event_types"),
-        ):
-            row = await tx.fetchone(f"SELECT count(*) FROM {table} WHERE user_id = ?", (user_id,))
-            counts[name] = int(row[0]) if row else 0
-        return counts
+    async def counts_in(tx: Transaction | Database, user_id: int) -> dict[str, int]:
+        """How many followed areas and RSVPs the resident has (what an erasure removes)."""
+        row = await tx.fetchone(
+            "SELECT (SELECT count(*) FROM subscriptions WHERE user_id = ?),"
+            " (SELECT count(*) FROM rsvps WHERE user_id = ?)",
+            (user_id, user_id),
+        )
+        assert row is not None
+        return {"subscriptions": int(row[0]), "rsvps": int(row[1])}
+
+    async def counts(self, user_id: int) -> dict[str, int]:
+        return await self.counts_in(self._db, user_id)
 
     @staticmethod
     async def detach_reports_in(
@@ -380,28 +378,3 @@ class PrivacyRepository:
             return await tx.execute_rowcount(
                 "DELETE FROM dialogs WHERE updated_at < ?", (updated_before,)
             )
-
-    async def prune_outbox(self, updated_before: float) -> int:
-        """Forget delivered (or finally failed) messages older than the cutoff.
-
-        A settled row no longer needs the row it followed, so its link is dropped first; a
-        row a pending one still waits for stays.
-        """
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET depends_on = NULL"
-                f" WHERE depends_on IS NOT NULL AND status IN {_SETTLED_SQL}"
-            )
-        total = 0
-        while True:
-            async with self._db.transaction() as tx:
-                deleted = await tx.execute_rowcount(
-                    "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o"
-                    f" WHERE o.status IN {_SETTLED_SQL} AND o.updated_at < ?"
-                    " AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.depends_on = o.id)"
-                    " LIMIT ?)",
-                    (updated_before, _PRUNE_CHUNK),
-                )
-            total += deleted
-            if deleted < _PRUNE_CHUNK:
-                return total

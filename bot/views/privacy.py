@@ -19,6 +19,9 @@ from bot.views.staff import card
 PREFIX = "pv"
 EXPORT = f"{PREFIX}:export"
 DELETE = f"{PREFIX}:delete"
+# How long `bot.app` keeps the outbox's settled rows (its OUTBOX_KEEP_DAYS; a test
+# keeps the two equal).
+DELIVERY_LOG_DAYS = 90
 BUTTON_RE = re.compile(
     r"^pv:(?:(?P<simple>export|delete)|(?P<version>[1-9]\d{0,8}):(?P<answer>yes|no))$"
 )
@@ -69,10 +72,11 @@ def privacy(tr: Translator, city: City) -> View:
             " statistics, without any link to you.",
             days=days,
         ),
+        "• " + tr._("Unfinished conversations: {days} days.", days=tr.number(KEEP_DAYS)),
         "• "
         + tr._(
-            "Unfinished conversations and the record of messages the bot sent you: {days} days.",
-            days=tr.number(KEEP_DAYS),
+            "The bot's record of the messages it sent you: {days} days.",
+            days=tr.number(DELIVERY_LOG_DAYS),
         ),
         "",
         tr._("<b>Your choices</b>"),

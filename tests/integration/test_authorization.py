@@ -14,6 +14,7 @@ from bot.storage.broadcasts import Audience, BroadcastRepository, NewBroadcast
 from bot.testing import CallbackQueryRecord, FakeChat, FakeMessage, FakeUser
 from tests.harness import Harness
 from tests.integration.test_events import publish as publish_event
+from tests.integration.test_faults import record_figures
 from tests.integration.test_report_flow import file_report
 from tests.integration.test_survey_flow import SURVEY_ID
 from tests.integration.test_survey_flow import publish as publish_survey
@@ -196,6 +197,7 @@ async def test_admin_commands_refuse_everyone_but_admins(harness: Harness) -> No
                     assert new == []
             assert await snapshot(harness) == before, f"{user.first_name} {command}"
             tried += 1
+    record_figures("authorization_commands", {"refused_attempts": tried})
     assert tried >= 50
 
     admin = world.admin
@@ -240,6 +242,7 @@ async def test_admin_and_staff_buttons_refuse_everyone_but_the_right_person(
             assert refused(record.text), f"{user.first_name} pressed {label}: {record.text!r}"
             assert await snapshot(harness) == before, f"{user.first_name} pressed {label}"
             tried += 1
+    record_figures("authorization_buttons", {"refused_presses": tried})
     assert tried >= 40
 
     # The right people: staff change a report's status; the admin cancels the broadcast.

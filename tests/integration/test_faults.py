@@ -315,6 +315,9 @@ async def test_a_lock_longer_than_the_busy_timeout_keeps_the_draft(
         holder.close()
     assert isinstance(record, CallbackQueryRecord) and record.answered
     assert "Inténtelo de nuevo" in (record.text or ""), record.text  # a kind "try again"
+    # The update stopped there: it did not go on to fail again in later handlers.
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.errors"]
+    assert len(logged) == 1 and "error while handling update" in logged[0], logged
     assert await harness.services.reports.for_resident(alice.id, 5) == []
     kept = await harness.services.dialogs.get(alice.id)
     assert kept is not None and kept.data == dialog.data and kept.version == dialog.version

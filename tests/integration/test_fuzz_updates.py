@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.harness import Harness
+from tests.integration.test_faults import record_figures
 
 EXAMPLES = 1500 if os.environ.get("SOAK") else 250
 
@@ -179,9 +180,48 @@ async def test_random_updates_never_crash_the_bot(
             if index % 25 == 0:
                 harness.advance(600)
                 await harness.deliver_outbox()
+    await harness.deliver_outbox()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    record_figures(
+        "fuzz",
+        {
+            "examples": len(examples),
+            "updates": len(harness.tg.updates),
+            "api_calls": len(harness.tg.calls),
+            "reports_filed": await harness.services.db.fetchval("SELECT count(*) FROM reports"),
+            "unhandled_errors": len(errors),
+        },
+    )
     assert errors == [], "\n".join(f"{r.name}: {r.getMessage()}" for r in errors[:5])
     assert await harness.services.db.integrity_check(quick=False) == "ok"
     assert await harness.services.db.fetchall("PRAGMA foreign_key_check") == []
+    assert await half_written(harness) == []
     assert len(examples) == EXAMPLES
     assert len(harness.tg.updates) > EXAMPLES // 2  # most examples reached the bot
+
+
+async def half_written(harness: Harness) -> list[str]:
+    """Rows that only make sense with others that are missing (a write cut in half)."""
+    db, problems = harness.services.db, []
+    checks = {
+        "report without its 'created' event": "SELECT reference FROM reports r WHERE"
+        " (SELECT count(*) FROM report_events e WHERE e.report_id = r.id"
+        "  AND e.kind = 'created') != 1",
+        "report for a staff chat without its card in the outbox": "SELECT reference FROM"
+        " reports r WHERE staff_chat_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM outbox o"
+        "  WHERE o.idempotency_key = 'report:' || r.id || ':card')",
+        "detached report that still names its resident": "SELECT reference FROM reports"
+        " WHERE resident_chat_id = 0 AND (reporter_name IS NOT NULL OR photos != '[]')",
+        "outbox row left sending": "SELECT idempotency_key FROM outbox WHERE status = 'sending'",
+        "finished survey response without answers": "SELECT id FROM survey_responses s"
+        " WHERE status = 'complete' AND NOT EXISTS (SELECT 1 FROM survey_answers a"
+        "  WHERE a.response_id = s.id)",
+    }
+    for problem, sql in checks.items():
+        problems += [f"{problem}: {row[0]}" for row in await db.fetchall(sql)]
+    assert harness.app is not None
+    flows = set(harness.app.bot_data["router"].flows)
+    for row in await db.fetchall("SELECT chat_id, flow FROM dialogs"):
+        if row[1] not in flows:
+            problems.append(f"dialog of an unknown flow: {row[1]}")
+    return problems

@@ -117,7 +117,8 @@ async def test_privacy_says_what_is_stored_who_sees_it_and_for_how_long(harness:
     for part in ("What we store", "Who sees it", "For how long", "Your choices"):
         assert part in text
     assert "365 days after the report is closed" in text
-    assert f"{KEEP_DAYS} days" in text
+    assert f"Unfinished conversations: {KEEP_DAYS} days" in text
+    assert "messages it sent you: 90 days" in text
     assert "/mydata" in text and "/deletemydata" in text
     assert alice.last_message.buttons == ["📦 Get my data", "🗑 Delete my data"]
 
@@ -413,22 +414,24 @@ async def test_retention_purges_personal_fields_of_long_closed_reports(harness: 
     assert recent.reference in alice.last_message.text
 
 
-async def test_nightly_forgets_abandoned_drafts_and_old_deliveries(harness: Harness) -> None:
+async def test_nightly_forgets_abandoned_drafts(harness: Harness) -> None:
     alice = harness.resident("Alice")
     await alice.send("/report")
     await alice.tap("Noise")
-    report = await file_report(harness, harness.resident("Bob"))
-    await deliver_everything(harness)
     harness.advance(KEEP_DAYS * DAY + 60)
-    bob_again = harness.resident("Carol")
-    await bob_again.send("/report")  # a fresh draft stays
+    carol = harness.resident("Carol")
+    await carol.send("/report")  # a fresh draft stays
     result = await harness.services.privacy.nightly()
-    assert result.dialogs == 1 and result.deliveries > 0
+    assert result.dialogs == 1
     assert await harness.services.dialogs.get(alice.id) is None
-    assert await harness.services.dialogs.get(bob_again.id) is not None
-    assert await harness.services.outbox.get(f"report:{report.id}:card") is None
-    stored = await harness.services.reports.get(report.id)
-    assert stored is not None and stored.card_message_id is not None  # the report is intact
+    assert await harness.services.dialogs.get(carol.id) is not None
+
+
+def test_privacy_states_the_delivery_log_period_the_bot_applies() -> None:
+    from bot.app import OUTBOX_KEEP_DAYS
+    from bot.views.privacy import DELIVERY_LOG_DAYS
+
+    assert DELIVERY_LOG_DAYS == OUTBOX_KEEP_DAYS
 
 
 async def test_the_nightly_job_is_scheduled_once_under_its_name(harness: Harness) -> None:
@@ -450,3 +453,26 @@ async def test_an_open_delete_question_survives_a_restart(harness: Harness) -> N
     await alice.tap("🗑 Yes, delete my data", message=question)
     assert "has been deleted" in alice.last_message.text
     assert await harness.services.residents.get(alice.id) is None
+
+
+async def test_in_card_mode_the_notice_replies_to_the_card_and_answers_to_it_are_refused(
+    harness: Harness,
+) -> None:
+    cards = harness.tg.group("Liaison (no topics)", forum=False)
+    sam = harness.staff_member("Sam")
+    harness.tg.add_member(cards, sam)
+    await harness.restart(staff_chat_id=cards.id)
+    alice = harness.resident("Alice")
+    report = await file_report(harness, alice, photos=2)
+    await deliver_everything(harness)
+    stored = await harness.services.reports.get(report.id)
+    assert stored is not None and stored.card_message_id is not None
+    await alice.send("/deletemydata")
+    await alice.tap("🗑 Yes, delete my data")
+    await deliver_everything(harness)
+    notice = cards.bot_messages[-1]
+    assert "deleted their data" in notice.text
+    assert notice.reply_to_message_id == stored.card_message_id
+    assert [m for m in cards.bot_messages if m.photo is not None] == []  # the album is gone
+    await sam.send_in(cards, "Can you tell us more?", reply_to=notice)
+    assert "Replies can no longer reach the resident" in cards.bot_messages[-1].text
