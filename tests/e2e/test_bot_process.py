@@ -45,7 +45,9 @@ async def start_bot(
         sys.executable, "-m", "bot", "run", env=env, stdout=log, stderr=log
     )
     for _ in range(300):
-        if any(call.method == "getUpdates" for call in tg.calls):
+        # deleteWebhook comes right before polling starts (a getUpdates call is only
+        # logged once its long poll ends).
+        if any(call.method in ("deleteWebhook", "getUpdates") for call in tg.calls):
             return process
         if process.returncode is not None:
             break
