@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotApplication, BotContext
 from bot.handlers.alerts import edit
 from bot.handlers.common import reply
 from bot.handlers.flows import Feature, Router
+from bot.i18n import Translator
 from bot.services import calendar
 from bot.services import events as event_rules
 from bot.services.broadcasts import (
@@ -113,6 +115,32 @@ async def _button_dialog(
         return None
     await query.answer()
     return dialog, match["action"], match["arg"] or ""
+
+
+async def _admin_button(
+    update: Update,
+    context: BotContext,
+    flows: tuple[str, ...],
+    discarded: Callable[[Translator], str],
+) -> tuple[Dialog, str, str, CallbackQuery] | None:
+    """Admin check, the button's dialog, and its Cancel: what every admin flow's buttons share.
+
+    None when the press was refused, stale, or cancelled the flow (all answered here).
+    """
+    if not _is_admin(update, context):
+        await _refuse(update, context)
+        return None
+    found = await _button_dialog(update, context, flows)
+    if found is None:
+        return None
+    dialog, action, arg = found
+    query = update.callback_query
+    assert query is not None
+    if action == "cancel":
+        await context.services.dialogs.clear(dialog.chat_id)
+        await edit(query, discarded(context.tr))
+        return None
+    return dialog, action, arg, query
 
 
 async def _drop_buttons(update: Update) -> None:
@@ -337,20 +365,11 @@ async def _place_answer(
 
 
 async def new_event_button(update: Update, context: BotContext) -> None:
-    if not _is_admin(update, context):
-        await _refuse(update, context)
-        return
-    found = await _button_dialog(update, context, (NEW_EVENT,))
+    found = await _admin_button(update, context, (NEW_EVENT,), views.discarded)
     if found is None:
         return
-    dialog, action, arg = found
+    dialog, action, arg, query = found
     tr, city, data, step = context.tr, context.services.city, dialog.data, dialog.step
-    query = update.callback_query
-    assert query is not None
-    if action == "cancel":
-        await context.services.dialogs.clear(dialog.chat_id)
-        await edit(query, views.discarded(tr))
-        return
     if step == "type" and action == "type" and arg in views.EVENT_TYPE_LABELS:
         data["type"] = arg
         await _drop_buttons(update)
@@ -606,21 +625,12 @@ async def _confirm_attendee_message(update: Update, context: BotContext, dialog:
 
 
 async def edit_event_button(update: Update, context: BotContext) -> None:
-    if not _is_admin(update, context):
-        await _refuse(update, context)
-        return
-    found = await _button_dialog(update, context, (EDIT_EVENT, ATTENDEES))
+    found = await _admin_button(update, context, (EDIT_EVENT, ATTENDEES), views.change_discarded)
     if found is None:
         return
-    dialog, action, arg = found
+    dialog, action, arg, query = found
     tr, city, data, step = context.tr, context.services.city, dialog.data, dialog.step
-    query = update.callback_query
-    assert query is not None
     service = _events(context)
-    if action == "cancel":
-        await context.services.dialogs.clear(dialog.chat_id)
-        await edit(query, views.change_discarded(tr))
-        return
     if dialog.flow == ATTENDEES and step == "confirm" and action == "send":
         count = await service.message_attendees(
             data["event_id"], data["text_html"], nonce=f"{dialog.chat_id}.{dialog.version}"
@@ -795,20 +805,11 @@ async def broadcast_message(update: Update, context: BotContext, dialog: Dialog)
 
 
 async def broadcast_button(update: Update, context: BotContext) -> None:
-    if not _is_admin(update, context):
-        await _refuse(update, context)
-        return
-    found = await _button_dialog(update, context, (BROADCAST,))
+    found = await _admin_button(update, context, (BROADCAST,), bviews.discarded)
     if found is None:
         return
-    dialog, action, arg = found
+    dialog, action, arg, query = found
     tr, city, data, step = context.tr, context.services.city, dialog.data, dialog.step
-    query = update.callback_query
-    assert query is not None
-    if action == "cancel":
-        await context.services.dialogs.clear(dialog.chat_id)
-        await edit(query, bviews.discarded(tr))
-        return
     if step == "versions" and action == "lang" and arg in city.languages:
         data["lang"] = arg
         await _drop_buttons(update)
