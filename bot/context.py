@@ -56,10 +56,6 @@ class Services:
     def is_staff_chat(self, chat_id: int | None) -> bool:
         return chat_id is not None and chat_id == self.settings.staff_chat_id
 
-    def is_category_chat(self, chat_id: int | None) -> bool:
-        """A chat some report categories are routed to instead of the staff chat."""
-        return chat_id is not None and any(c.staff_chat_id == chat_id for c in self.city.categories)
-
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """Handler context with typed access to the services and the current resident."""

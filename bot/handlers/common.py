@@ -56,7 +56,7 @@ async def ignore_foreign_groups(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None or chat.type == ChatType.PRIVATE or update.my_chat_member is not None:
         return
-    if context.services.is_staff_chat(chat.id) or context.services.is_category_chat(chat.id):
+    if context.services.staff.is_staff_chat(chat.id):  # the staff chat or a category's own
         return
     raise ApplicationHandlerStop
 
