@@ -477,7 +477,7 @@ class EventService:
         if answer not in ANSWERS:
             raise ValueError(f"unknown answer {answer!r}")
         now = self._clock.time()
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             event = await self._events.get_in(tx, event_id)
             if event is None:
                 return RsvpResult(NOT_FOUND)

@@ -334,7 +334,7 @@ class ReportService:
             staff_thread_id=None if destination is None else destination.thread_id,
             uses_topic=destination is not None and destination.new_topic,
         )
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             recent = await self.repo.count_since_in(tx, resident_id, now - HOUR)
             if recent >= self._city.reports_per_hour:
                 quota = await self.quota(resident_id)
@@ -485,7 +485,7 @@ class ReportService:
         resident = await self._residents.get(report.resident_id)
         language = resident.language if resident is not None else report.language
         now = self._clock.time()
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             current = await self.repo.get_in(tx, report_id)
             assert current is not None
             if current.status == status:
@@ -588,7 +588,7 @@ class ReportService:
         items = _message_items(
             key, chat, message, text, kind=KIND_TO_RESIDENT, priority=PRIORITY_RESIDENT, now=now
         )
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await self.repo.add_event_in(
                 tx,
                 report.id,
@@ -621,7 +621,7 @@ class ReportService:
             now=now,
             resend_if_unknown=True,
         )
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await self.repo.add_event_in(
                 tx, report.id, "resident_message", now, body=message.summary
             )

@@ -596,7 +596,7 @@ class SurveyService:
             ticked = set(response.draft) ^ {option}
             draft = tuple(o.id for o in question.options if o.id in ticked)
             updated = replace(response, draft=draft)
-            async with self._db.transaction() as tx:
+            async with self._db.transaction(inline=True) as tx:
                 await self._surveys.update_response_in(tx, updated)
                 await DialogRepository.save_in(tx, dialog, self._clock.time())
             return Outcome(self._asking(survey, updated, answers, dialog.version), in_place=True)
@@ -707,7 +707,7 @@ class SurveyService:
             if following.type == MULTIPLE and previous is not None and not previous.skipped:
                 draft = tuple(previous.value or ())
             updated = replace(response, current=following.id, draft=draft)
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await self._surveys.save_answer_in(tx, answer)
             await self._surveys.delete_answers_in(tx, response.id, hidden)
             await self._surveys.update_response_in(tx, updated)
@@ -742,7 +742,7 @@ class SurveyService:
         if target.type == MULTIPLE and previous is not None and not previous.skipped:
             draft = tuple(previous.value or ())
         updated = replace(response, current=target.id, draft=draft)
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await self._surveys.update_response_in(tx, updated)
             await DialogRepository.save_in(tx, dialog, self._clock.time())
         return Outcome(self._asking(survey, updated, answers, dialog.version))

@@ -72,7 +72,7 @@ class DialogRepository:
         _saved(dialog, row, now)
 
     async def clear(self, chat_id: int) -> bool:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             return await self.clear_in(tx, chat_id)
 
     @staticmethod

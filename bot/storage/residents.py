@@ -58,7 +58,7 @@ class ResidentRepository:
         row = await self._db.fetchone("SELECT * FROM residents WHERE user_id = ?", (user_id,))
         if row is not None and row["active"] and 0 <= now - row["last_seen_at"] < SEEN_EVERY:
             return _resident(row)
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await tx.execute(
                 "INSERT INTO residents (user_id, chat_id, language, language_source,"
                 " created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
@@ -71,20 +71,20 @@ class ResidentRepository:
         return _resident(row)
 
     async def set_language(self, user_id: int, language: str, source: str) -> None:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await tx.execute(
                 "UPDATE residents SET language = ?, language_source = ? WHERE user_id = ?",
                 (language, source, user_id),
             )
 
     async def mark_detect_offered(self, user_id: int) -> None:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await tx.execute(
                 "UPDATE residents SET detect_offered = 1 WHERE user_id = ?", (user_id,)
             )
 
     async def set_active(self, user_id: int, active: bool) -> None:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await self.set_active_in(tx, user_id, active)
 
     @staticmethod

@@ -81,7 +81,7 @@ class SubscriptionRepository:
         )
 
     async def set_area(self, user_id: int, area: str, on: bool, now: float) -> None:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await self.set_area_in(tx, user_id, area, on, now)
 
     @staticmethod
@@ -97,7 +97,7 @@ class SubscriptionRepository:
             )
 
     async def set_event_type(self, user_id: int, event_type: str, on: bool) -> None:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             if on:
                 await tx.execute(
                     "DELETE FROM muted_event_types WHERE user_id = ? AND event_type = ?",
@@ -112,7 +112,7 @@ class SubscriptionRepository:
     async def set_pref(self, user_id: int, name: str, on: bool, now: float) -> None:
         if name not in PREFS:
             raise ValueError(f"unknown alert preference {name!r}")
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await self.set_pref_in(tx, user_id, name, on, now)
 
     @staticmethod
@@ -130,7 +130,7 @@ class SubscriptionRepository:
 
     async def stop(self, user_id: int, now: float) -> None:
         """Unsubscribe from everything: areas, reminders, digests and broadcasts."""
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(inline=True) as tx:
             await tx.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
             for name in ("reminders", "digest", "broadcasts", "transparency"):
                 await self.set_pref_in(tx, user_id, name, False, now)
