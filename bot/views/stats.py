@@ -100,7 +100,7 @@ def period_label(tr: Translator, period: Period) -> str:
     if period.kind is PeriodKind.DAYS:
         assert period.start is not None
         return tr.ngettext(
-            "the last {count} day ({start} – {end})",
+            "the last day ({start} – {end})",
             "the last {count} days ({start} – {end})",
             period.days,
             start=tr.date(_at(period.start)),
@@ -280,16 +280,25 @@ def hotspots_section(tr: Translator, city: City, stats: Statistics) -> str:
 
 def subscribers_section(tr: Translator, city: City, stats: Statistics) -> str:
     subs = stats.subscribers
+    # Each figure is its own plural message, so every number agrees with its own words.
+    residents = tr.ngettext(
+        "{count} active resident", "{count} active residents", subs.active_residents
+    )
+    following = tr.ngettext(
+        "{count} follows a neighborhood or citywide events",
+        "{count} follow a neighborhood or citywide events",
+        subs.subscribers,
+    )
+    readers = tr.ngettext(
+        "{count} gets the monthly digest", "{count} get the monthly digest", subs.digest_readers
+    )
     lines = [
         tr._("👥 <b>Residents</b>"),
-        tr.ngettext(
-            "{count} active resident; {following} follow a neighborhood or citywide events;"
-            " {readers} get the monthly digest.",
-            "{count} active residents; {following} follow a neighborhood or citywide events;"
-            " {readers} get the monthly digest.",
-            subs.active_residents,
-            following=tr.number(subs.subscribers),
-            readers=tr.number(subs.digest_readers),
+        tr._(
+            "{residents}; {following}; {readers}.",
+            residents=residents,
+            following=following,
+            readers=readers,
         ),
     ]
     if subs.by_language:

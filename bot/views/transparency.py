@@ -35,7 +35,7 @@ def _area_line(tr: Translator, name: str, figures: AreaFigures) -> str:
     resolved = tr.ngettext("{count} resolved", "{count} resolved", figures.resolved)
     if figures.median_response is not None:
         response = tr._(
-            "median time to a first response: {time}",
+            "half of the first responses came within {time}",
             time=duration(tr, figures.median_response),
         )
     else:

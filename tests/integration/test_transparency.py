@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+from bot.config import City
+from bot.i18n import Catalogs
 from bot.jobs import transparency as jobs
 from bot.services.stats import AreaFigures
 from bot.services.transparency import DigestContent, TransparencyService
@@ -79,8 +81,8 @@ async def test_digest_goes_to_opted_in_residents_once_in_their_language(
     (rosa_digest,) = rosa.messages[counts[rosa.id] :]
     assert "Your monthly update: November 2026" in alice_digest.text
     assert (
-        "Whole city: 3 concerns received, 2 resolved; median time to a first response: 3 hr."
-        in (alice_digest.text)
+        "Whole city: 3 concerns received, 2 resolved; half of the first responses came"
+        " within 3 hr." in alice_digest.text
     )
     assert "Main South" not in alice_digest.text
     assert "not for emergencies" in alice_digest.text and "/alerts" in alice_digest.text
@@ -107,6 +109,30 @@ async def test_digest_goes_to_opted_in_residents_once_in_their_language(
     assert keys == {alice.id, rosa.id}
     row = await harness.services.outbox.get(f"transparency:2026-11:{rosa.id}")
     assert row is not None and row.status == "sent"
+
+
+def test_digest_lines_agree_with_one_and_two(city: City, catalogs: Catalogs) -> None:
+    en, es = catalogs.get("en"), catalogs.get("es")
+    month = datetime(2026, 11, 1).date()
+    one = DigestContent(month=month, areas=(), citywide=AreaFigures(1, 1, 45 * 60))
+    assert (
+        "<b>Whole city</b>: 1 concern received, 1 resolved; half of the first responses"
+        " came within 45 min." in tviews.digest(en, city, one)
+    )
+    assert (
+        "<b>Toda la ciudad</b>: 1 problema reportado, 1 resuelto; la mitad de las primeras"
+        " respuestas llegaron en 45 min o menos." in tviews.digest(es, city, one)
+    )
+    two = DigestContent(month=month, areas=(), citywide=AreaFigures(2, 2, 2 * HOUR))
+    assert (
+        "<b>Whole city</b>: 2 concerns received, 2 resolved; half of the first responses"
+        " came within 2 hr." in tviews.digest(en, city, two)
+    )
+    unanswered = DigestContent(month=month, areas=(), citywide=AreaFigures(2, 0, None))
+    assert (
+        "<b>Whole city</b>: 2 concerns received, 0 resolved; no first response to measure yet."
+        in tviews.digest(en, city, unanswered)
+    )
 
 
 async def test_a_restart_neither_repeats_nor_loses_the_digest(harness: Harness) -> None:

@@ -99,6 +99,12 @@ def test_period_labels(catalogs: Catalogs) -> None:
     en, es = catalogs.get("en"), catalogs.get("es")
     days = Period(PeriodKind.DAYS, NOW - 7 * DAY, NOW, days=7)
     assert views.period_label(en, days) == "the last 7 days (Nov 24, 2026 – Dec 1, 2026)"
+    one = Period(PeriodKind.DAYS, NOW - DAY, NOW, days=1)
+    assert views.period_label(en, one) == "the last day (Nov 30, 2026 – Dec 1, 2026)"
+    assert views.period_label(es, one) == "el último día (30 nov 2026 – 1 dic 2026)"
+    two = Period(PeriodKind.DAYS, NOW - 2 * DAY, NOW, days=2)
+    assert views.period_label(en, two) == "the last 2 days (Nov 29, 2026 – Dec 1, 2026)"
+    assert views.period_label(es, two) == "los últimos 2 días (29 nov 2026 – 1 dic 2026)"
     month = Period(PeriodKind.MONTH, 0, 1, first_day=date(2026, 10, 1))
     assert views.period_label(en, month) == "October 2026"
     assert views.period_label(es, month) == "octubre de 2026"
@@ -121,7 +127,10 @@ def test_texts_carry_every_figure(city: City, catalogs: Catalogs) -> None:
     assert "1 report of this period is still waiting for a first response." in text
     assert "2 reports open now" in text and "1–3 days: 2" in text
     assert "• <b>Main South · Noise</b>: 30 days 2 (before: 0, +2); 90 days 2" in text
-    assert "9 active residents; 5 follow a neighborhood or citywide events; 2 get" in text
+    assert (
+        "9 active residents; 5 follow a neighborhood or citywide events;"
+        " 2 get the monthly digest." in text
+    )
     assert "• Main South: 5 (Español 4, English 1)" in text
     assert "Safety meeting" in text and "12 going, 3 maybe" in text
     assert "Places taken at events with a capacity: 60%." in text
@@ -135,6 +144,40 @@ def test_spanish_texts_use_spanish_names_and_numbers(city: City, catalogs: Catal
     assert "• Ruido: 2" in text
     assert "Español 4" in text
     assert "2,8 h" in text
+
+
+def _residents(city: City, *, active: int, following: int, readers: int) -> Statistics:
+    data = SubscriberData(
+        rows=(SubscriberRow("main-south", "en", following),),
+        by_language={"en": following},
+        active_residents=active,
+        digest_readers=readers,
+    )
+    return replace(sample(city), subscribers=subscriber_stats(data))
+
+
+def test_each_resident_figure_agrees_with_its_own_number(city: City, catalogs: Catalogs) -> None:
+    en, es = catalogs.get("en"), catalogs.get("es")
+    ones = _residents(city, active=1, following=1, readers=1)
+    assert views.subscribers_section(en, city, ones).splitlines()[1] == (
+        "1 active resident; 1 follows a neighborhood or citywide events; 1 gets the monthly digest."
+    )
+    assert views.subscribers_section(es, city, ones).splitlines()[1] == (
+        "1 residente activo; 1 sigue un vecindario o los eventos de toda la ciudad;"
+        " 1 recibe el informe mensual."
+    )
+    twos = _residents(city, active=2, following=2, readers=2)
+    assert views.subscribers_section(en, city, twos).splitlines()[1] == (
+        "2 active residents; 2 follow a neighborhood or citywide events; 2 get the monthly digest."
+    )
+    mixed = _residents(city, active=2, following=1, readers=0)
+    assert views.subscribers_section(en, city, mixed).splitlines()[1] == (
+        "2 active residents; 1 follows a neighborhood or citywide events; 0 get the monthly digest."
+    )
+    assert views.subscribers_section(es, city, mixed).splitlines()[1] == (
+        "2 residentes activos; 1 sigue un vecindario o los eventos de toda la ciudad;"
+        " 0 reciben el informe mensual."
+    )
 
 
 def test_resident_text_is_escaped(city: City, catalogs: Catalogs) -> None:
