@@ -51,6 +51,15 @@ def test_emergency_words_match_whole_words_and_phrases_in_every_language(city: C
     assert find_emergency_words("", city) == []
 
 
+def test_every_emergency_word_is_found_even_inside_a_longer_one(city: City) -> None:
+    words = {"en": ("house fire", "fire", "gun"), "es": ("fuego", "FIRE")}
+    custom = replace(city, languages=("en", "es"), emergency_words=words)
+    assert find_emergency_words("A house fire and a gun!", custom) == ["house fire", "fire", "gun"]
+    assert find_emergency_words("fuego, Fire", custom) == ["fire", "fuego"]  # the file's order
+    assert find_emergency_words("firearms and houses", custom) == []
+    assert find_emergency_words("gun", replace(custom, emergency_words={})) == []
+
+
 def test_emergency_words_only_for_enabled_languages(city: City) -> None:
     assert "socorro" in city.emergency_words["pt"]
     without_pt = replace(city, languages=tuple(code for code in city.languages if code != "pt"))
