@@ -53,7 +53,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Message, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bench._common import ADMIN_ID, STAFF_CHAT_ID, bench_settings, fmt, percentile, ratio, table
@@ -110,6 +110,10 @@ class Probe:
     waiters: dict[int, asyncio.Future[None]] = field(default_factory=dict)
     fake_cpu: float = 0.0
     calls: int = 0
+    # What Telegram sent (the update) and answered (each API result) for each update:
+    # kept by reference only (no copy in the measured time), parsed again afterwards.
+    raw_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    raw_results: dict[int, list[bytes]] = field(default_factory=dict)
 
     def finish(self, update_id: int) -> None:
         self.done[update_id] = time.monotonic()
@@ -130,6 +134,8 @@ class Probe:
         self.step.clear()
         self.fake_cpu = 0.0
         self.calls = 0
+        self.raw_updates.clear()
+        self.raw_results.clear()
 
 
 class ProbedRequest(FakeRequest):
@@ -148,6 +154,8 @@ class ProbedRequest(FakeRequest):
             name = url.rstrip("/").rsplit("/", 1)[-1]
             if not name.lower().startswith("get"):
                 self.probe.first[update_id] = time.monotonic()
+        if update_id is not None:
+            self.probe.raw_results.setdefault(update_id, []).append(answer[1])
         return answer
 
 
@@ -187,6 +195,7 @@ def instrument(
         start, handed = time.thread_time(), time.monotonic()
         update = Update.de_json(data, application.bot)
         probe.handed[update.update_id] = handed
+        probe.raw_updates[update.update_id] = data
         sent = _SENT.get()
         if sent is not None:
             sent.append(update.update_id)
@@ -254,6 +263,11 @@ class RealBot:
         await app.stop()
         await stop_services(app)
         await app.shutdown()
+
+    @property
+    def ptb(self) -> Bot:
+        assert self.app is not None
+        return self.app.bot
 
     @property
     def services(self) -> Services:
@@ -367,6 +381,12 @@ class BareBot:
         await app.stop()
         await app.shutdown()
 
+    @property
+    def ptb(self) -> Bot:
+        assert self.app is not None
+        bot: Bot = self.app.bot
+        return bot
+
     async def replay(
         self, user: FakeUser, steps: Sequence[Step], chat: FakeChat | None = None
     ) -> None:
@@ -392,6 +412,7 @@ class Phase:
     latency_first: dict[str, list[float]]
     latency_done: dict[str, list[float]]
     calls: int
+    parse_seconds: float  # PTB parsing the updates and the API results again, afterwards
 
     def figures(self) -> dict[str, Any]:
         per_step: dict[str, Any] = {}
@@ -414,6 +435,7 @@ class Phase:
             "cpu_ms_per_update": 1000 * self.cpu / self.updates,
             "bot_cpu_ms_per_update": 1000 * (self.cpu - self.fake_cpu) / self.updates,
             "fake_cpu_ms_per_update": 1000 * self.fake_cpu / self.updates,
+            "ptb_parse_ms_per_update": 1000 * self.parse_seconds / self.updates,
             "first_p50_ms": percentile(everything_first, 50),
             "first_p99_ms": percentile(everything_first, 99),
             "done_p50_ms": percentile(everything_done, 50),
@@ -422,7 +444,26 @@ class Phase:
         }
 
 
-async def measure(probe: Probe, work: Callable[[], Awaitable[Any]]) -> tuple[Phase, Any]:
+def parse_seconds(probe: Probe, bot: Bot) -> float:
+    """CPU time PTB takes to turn this phase's updates and API results into objects.
+
+    The same work the run did, timed on its own: `Update.de_json` of each update as
+    polling hands it over, and, for each API call, the JSON decoding and the `Message`
+    object a send or an edit returns. It grows with what the messages carry (a step's
+    keyboard comes back in the result and again inside the next button press), and it
+    is PTB's, whatever the handlers do.
+    """
+    start = time.process_time()
+    for update_id, data in probe.raw_updates.items():
+        Update.de_json(data, bot)
+        for raw in probe.raw_results.get(update_id, ()):
+            result = json.loads(raw).get("result")
+            if isinstance(result, dict) and "message_id" in result:
+                Message.de_json(result, bot)
+    return time.process_time() - start
+
+
+async def measure(probe: Probe, work: Callable[[], Awaitable[Any]], bot: Bot) -> tuple[Phase, Any]:
     gc.collect()
     probe.reset()
     cpu, wall = time.process_time(), time.monotonic()
@@ -435,7 +476,8 @@ async def measure(probe: Probe, work: Callable[[], Awaitable[Any]]) -> tuple[Pha
         done.setdefault(step, []).append(1000 * (probe.done[update_id] - handed))
         if update_id in probe.first:
             first.setdefault(step, []).append(1000 * (probe.first[update_id] - handed))
-    phase = Phase(len(probe.handed), wall, cpu, probe.fake_cpu, first, done, probe.calls)
+    parsing = parse_seconds(probe, bot)
+    phase = Phase(len(probe.handed), wall, cpu, probe.fake_cpu, first, done, probe.calls, parsing)
     return phase, result
 
 
@@ -471,6 +513,7 @@ async def _ours(
                 lambda people=people: asyncio.gather(  # type: ignore[misc]
                     *(bot.report_flow(u, i) for i, u in enumerate(people))
                 ),
+                bot.ptb,
             )
             flows.append(phase)
             scripts = list(done)
@@ -504,7 +547,11 @@ async def _ours(
         staff_steps: list[Step] = []
         for round_ in range(rounds):
             batch = cards[round_ * residents : (round_ + 1) * residents]
-            phase, staff_steps = await measure(bot.probe, lambda batch=batch: press(batch))  # type: ignore[misc]
+            phase, staff_steps = await measure(
+                bot.probe,
+                lambda batch=batch: press(batch),  # type: ignore[misc]
+                bot.ptb,
+            )
             presses.append(phase)
         acknowledged = await bot.services.db.fetchval(
             "SELECT count(*) FROM reports WHERE status = 'acknowledged'"
@@ -548,6 +595,7 @@ async def _bare(
                 lambda people=people: asyncio.gather(  # type: ignore[misc]
                     *(bot.replay(u, s) for u, s in zip(people, scripts, strict=True))
                 ),
+                bot.ptb,
             )
             flows.append(phase)
         members = [bot.tg.user(f"Staff{i}", language="en") for i in range(staff)]
@@ -563,6 +611,7 @@ async def _bare(
                         for i, member in enumerate(members)
                     )
                 ),
+                bot.ptb,
             )
             presses.append(phase)
         return {"flows": _best(flows), "staff": _best(presses)}
@@ -694,6 +743,16 @@ def format_report(results: dict[str, Any]) -> str:
         f"ratios ours/bare: flow bot CPU/update {fmt(r['flow_bot_cpu'], 2)},"
         f" flow p50 {fmt(r['flow_p50'], 2)}, flow p99 {fmt(r['flow_p99'], 2)},"
         f" staff bot CPU/update {fmt(r['staff_bot_cpu'], 2)}, staff p50 {fmt(r['staff_p50'], 2)}",
+        "PTB parsing what Telegram sent and answered (Update.de_json, and the Message each"
+        " send or edit returns; timed again after each phase), ms/update: flow"
+        f" {fmt(ours['flows']['ptb_parse_ms_per_update'], 3)} ours /"
+        f" {fmt(bare['flows']['ptb_parse_ms_per_update'], 3)} bare, staff"
+        f" {fmt(ours['staff']['ptb_parse_ms_per_update'], 3)} /"
+        f" {fmt(bare['staff']['ptb_parse_ms_per_update'], 3)}; the rest of the flow bot CPU:"
+        f" {fmt(ours['flows']['bot_cpu_ms_per_update'] - ours['flows']['ptb_parse_ms_per_update'], 3)}"
+        f" ours / {fmt(bare['flows']['bot_cpu_ms_per_update'] - bare['flows']['ptb_parse_ms_per_update'], 3)}"
+        " bare (the bare bot is mostly PTB parsing: the 2x target leaves ours little more"
+        " than that for everything it does)",
         f"overall: {fmt(results['overall_updates_per_s'], 0)} updates/s (Telegram's cap on"
         " our answers is about 30 messages/s)",
         f"outbox drain after the flows (limiter lifted): {drain['rows']} rows in"
