@@ -300,26 +300,9 @@ async def new_event_message(update: Update, context: BotContext, dialog: Dialog)
         data["descriptions"][default if step == "description" else data["lang"]] = text
         await _go(update, context, dialog, _after_description(context))
         return
-    if step == "start":
-        parsed = calendar.parse_start(
-            text or "", tz=city.timezone, now=context.services.clock.now(), languages=city.languages
-        )
-        if parsed.moment is None:
-            await reply(update, context, views.refusal(tr, parsed.problem or calendar.UNREADABLE))
-            return
-        data["start"] = parsed.moment.timestamp()
-        await _go(update, context, dialog, "end")
-        return
-    if step == "end":
-        start = datetime.fromtimestamp(data["start"], UTC)
-        parsed = calendar.parse_end(
-            text or "", start=start, tz=city.timezone, languages=city.languages
-        )
-        if parsed.moment is None:
-            await reply(update, context, views.refusal(tr, parsed.problem or calendar.UNREADABLE))
-            return
-        data["end"] = parsed.moment.timestamp()
-        await _go(update, context, dialog, "place")
+    if step in ("start", "end"):
+        if await _take_time(update, context, step, text, data):
+            await _go(update, context, dialog, "end" if step == "start" else "place")
         return
     if await _place_answer(update, context, dialog, message, next_step="capacity"):
         return
@@ -337,6 +320,28 @@ def _capacity(text: str | None) -> int | None:
         return None
     cleaned = text.replace(",", "").replace(" ", "")
     return int(cleaned) if re.fullmatch(r"-?\d{1,7}", cleaned) else None
+
+
+async def _take_time(
+    update: Update, context: BotContext, step: str, text: str | None, data: dict[str, Any]
+) -> bool:
+    """Read the start or end time into `data`, or refuse kindly and keep the step."""
+    city = context.services.city
+    if step == "start":
+        parsed = calendar.parse_start(
+            text or "", tz=city.timezone, now=context.services.clock.now(), languages=city.languages
+        )
+    else:
+        start = datetime.fromtimestamp(data["start"], UTC)
+        parsed = calendar.parse_end(
+            text or "", start=start, tz=city.timezone, languages=city.languages
+        )
+    if parsed.moment is None:
+        problem = parsed.problem or calendar.UNREADABLE
+        await reply(update, context, views.refusal(context.tr, problem))
+        return False
+    data[step] = parsed.moment.timestamp()
+    return True
 
 
 async def _place_answer(
@@ -515,7 +520,7 @@ async def edit_event_message(update: Update, context: BotContext, dialog: Dialog
         await context.services.dialogs.clear(dialog.chat_id)
         await _refuse(update, context)
         return
-    tr, city, data, step = context.tr, context.services.city, dialog.data, dialog.step
+    tr, data, step = context.tr, dialog.data, dialog.step
     text = _text(message)
     if dialog.flow == ATTENDEES:
         if step != "text":
@@ -528,29 +533,16 @@ async def edit_event_message(update: Update, context: BotContext, dialog: Dialog
         await _save(context, dialog, "confirm")
         await _confirm_attendee_message(update, context, dialog)
         return
-    if step == "start":
-        parsed = calendar.parse_start(
-            text or "", tz=city.timezone, now=context.services.clock.now(), languages=city.languages
-        )
-        if parsed.moment is None:
-            await reply(update, context, views.refusal(tr, parsed.problem or calendar.UNREADABLE))
+    if step in ("start", "end"):
+        if not await _take_time(update, context, step, text, data):
             return
-        data["start"] = parsed.moment.timestamp()
-        await _save(context, dialog, "end")
-        view = views.ask_end(tr, data["start"], dialog.version, prefix="ee")
-        await reply(update, context, view.text, view.keyboard)
-        return
-    if step == "end":
-        start = datetime.fromtimestamp(data["start"], UTC)
-        parsed = calendar.parse_end(
-            text or "", start=start, tz=city.timezone, languages=city.languages
-        )
-        if parsed.moment is None:
-            await reply(update, context, views.refusal(tr, parsed.problem or calendar.UNREADABLE))
-            return
-        data["end"] = parsed.moment.timestamp()
-        await _save(context, dialog, "confirm")
-        await _confirm_change(update, context, dialog)
+        if step == "start":
+            await _save(context, dialog, "end")
+            view = views.ask_end(tr, data["start"], dialog.version, prefix="ee")
+            await reply(update, context, view.text, view.keyboard)
+        else:
+            await _save(context, dialog, "confirm")
+            await _confirm_change(update, context, dialog)
         return
     if step in ("place", "pin", "place_name"):
         await _edit_place_answer(update, context, dialog, message)
