@@ -13,11 +13,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
-from bot.config import City
-from bot.i18n import Catalogs
 from bot.services.events import (
-    EventRenderer,
+    EventStores,
     Outgoing,
     RenderCache,
     each,
@@ -25,15 +22,14 @@ from bot.services.events import (
     follows,
     reminder_offsets,
 )
-from bot.storage.db import Database, Transaction
-from bot.storage.events import EVENT_TYPES, Event, EventRepository
+from bot.storage.db import Transaction
+from bot.storage.events import EVENT_TYPES, Event
 from bot.storage.outbox import PRIORITY_BULK, PRIORITY_RESIDENT
 from bot.storage.subscriptions import (
     CITYWIDE,
     PREFS,
     AlertSettings,
     Recipient,
-    SubscriptionRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -49,26 +45,7 @@ class LinkResult:
     already: bool = False
 
 
-class AlertService:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        events: EventRepository,
-        subscriptions: SubscriptionRepository,
-        city: City,
-        catalogs: Catalogs,
-        clock: Clock,
-        renderer: EventRenderer,
-    ) -> None:
-        self._db = db
-        self._events = events
-        self._subscriptions = subscriptions
-        self._city = city
-        self._catalogs = catalogs
-        self._clock = clock
-        self._renderer = renderer
-
+class AlertService(EventStores):
     # -- what a resident follows ------------------------------------------------------
 
     def valid_area(self, area: str) -> bool:

@@ -255,7 +255,9 @@ async def enqueue_bulk(
     return count
 
 
-class EventService:
+class EventStores:
+    """What the event and alert services are built from (the same for both)."""
+
     def __init__(
         self,
         *,
@@ -275,6 +277,8 @@ class EventService:
         self._clock = clock
         self._renderer = renderer
 
+
+class EventService(EventStores):
     @property
     def offsets_minutes(self) -> tuple[int, ...]:
         return reminder_offsets(self._city)
