@@ -43,34 +43,15 @@ class NewReport:
     uses_topic: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report(NewReport):
+    """A filed report: what the resident confirmed, plus what filing and staff added."""
+
     id: int
     reference: str
-    resident_id: int
-    resident_chat_id: int
-    category: str
-    description: str
-    language: str
-    anonymous: bool
-    pseudonym: str
     status: str
     created_at: float
     updated_at: float
-    neighborhood: str | None = None
-    address: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    outside_area: bool = False
-    photos: tuple[str, ...] = ()
-    voice: str | None = None
-    text_language: str | None = None
-    reporter_name: str | None = None
-    reporter_username: str | None = None
-    emergency_words: tuple[str, ...] = ()
-    staff_chat_id: int | None = None
-    staff_thread_id: int | None = None
-    uses_topic: bool = False
     card_message_id: int | None = None
     status_by_name: str | None = None
     status_at: float | None = None
