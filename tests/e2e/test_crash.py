@@ -47,7 +47,7 @@ from bot.testing import FakeChat, FakeTelegram, FakeTelegramServer, FakeUser
 from bot.views.broadcasts import BroadcastMessages
 from bot.views.events import EventMessages
 from tests.conftest import ADMIN_ID, TEST_TOKEN
-from tests.integration.test_faults import record_figures
+from tests.integration.test_faults import next_report_step, record_figures
 from tests.integration.test_report_delivery import cards
 
 pytestmark = pytest.mark.e2e
@@ -163,22 +163,7 @@ async def file_report(tg: FakeTelegram, db: Database, user: FakeUser, text: str)
         if await db.fetchval("SELECT count(*) FROM reports WHERE resident_id = ?", (user.id,)):
             return attempt
         before = screen(user)
-        last = user.messages[-1] if user.messages else None
-        buttons = last.buttons if last is not None else []
-        if "Noise" in buttons:
-            await user.tap("Noise", message=last)
-        elif "Main South" in buttons:
-            await user.tap("Main South", message=last)
-        elif "✅ Confirm and send" in buttons:
-            await user.tap("✅ Confirm and send", message=last)
-        elif "🕶 Stay anonymous" in buttons:
-            await user.tap("🕶 Stay anonymous", message=last)
-        elif "➡️ Continue" in buttons:
-            await user.tap("➡️ Continue", message=last)
-        elif last is not None and "Step 3 of 4" in last.text:
-            await user.send(text)
-        else:
-            await user.send("/report")
+        await next_report_step(user, text)
         try:
             await tg.wait_for(
                 lambda seen=before: screen(user) != seen and settled(user),

@@ -78,6 +78,26 @@ async def deliver_everything(harness: Harness, rounds: int = 400) -> None:
     raise AssertionError(f"outbox still busy: {await harness.outbox_counts()}")
 
 
+async def next_report_step(user: FakeUser, text: str) -> None:
+    """What a persistent resident does next with whatever the bot showed last."""
+    last = user.messages[-1] if user.messages else None
+    buttons = last.buttons if last is not None else []
+    if "Noise" in buttons:
+        await user.tap("Noise", message=last)
+    elif "Main South" in buttons:
+        await user.tap("Main South", message=last)
+    elif "✅ Confirm and send" in buttons:
+        await user.tap("✅ Confirm and send", message=last)
+    elif "🕶 Stay anonymous" in buttons:
+        await user.tap("🕶 Stay anonymous", message=last)
+    elif "➡️ Continue" in buttons:
+        await user.tap("➡️ Continue", message=last)
+    elif last is not None and "Step 3 of 4" in last.text:
+        await user.send(text)
+    else:
+        await user.send("/report")
+
+
 async def submit_report(harness: Harness, user: FakeUser, text: str) -> int:
     """File one report like a persistent resident: whatever the bot managed to show,
     take the next step; if nothing useful is on screen, (re)open /report. Return the
@@ -86,22 +106,7 @@ async def submit_report(harness: Harness, user: FakeUser, text: str) -> int:
     for actions in range(1, 80):
         if await reports.count_for_resident(user.id):
             return actions - 1
-        last = user.messages[-1] if user.messages else None
-        buttons = last.buttons if last is not None else []
-        if "Noise" in buttons:
-            await user.tap("Noise", message=last)
-        elif "Main South" in buttons:
-            await user.tap("Main South", message=last)
-        elif "✅ Confirm and send" in buttons:
-            await user.tap("✅ Confirm and send", message=last)
-        elif "🕶 Stay anonymous" in buttons:
-            await user.tap("🕶 Stay anonymous", message=last)
-        elif "➡️ Continue" in buttons:
-            await user.tap("➡️ Continue", message=last)
-        elif last is not None and "Step 3 of 4" in last.text:
-            await user.send(text)
-        else:
-            await user.send("/report")
+        await next_report_step(user, text)
     raise AssertionError(f"{user.first_name} could not file a report: {user.messages[-3:]}")
 
 
