@@ -13,7 +13,7 @@ from bot.i18n import N_, Translator
 from bot.services.events import Outgoing
 from bot.storage.broadcasts import Audience, Broadcast, DeliveryCounts
 from bot.views.common import View
-from bot.views.events import unsubscribe_button
+from bot.views.events import more_languages_keyboard, unsubscribe_button
 
 SEND_NOW = N_("✅ Send now")
 SCHEDULE = N_("🕒 Schedule for later")
@@ -53,18 +53,7 @@ def versions(tr: Translator, city: City, texts: Mapping[str, str], version: int)
         languages=escape(tr.list(have)),
         default=escape(tr.language_name(city.default_language)),
     )
-    rows = [
-        [
-            InlineKeyboardButton(
-                tr._("➕ {language}", language=tr.language_name(code)),
-                callback_data=_cb("bc", version, "lang", code),
-            )
-        ]
-        for code in city.languages
-        if code not in texts
-    ]
-    rows.append([InlineKeyboardButton(tr._(CONTINUE), callback_data=_cb("bc", version, "next"))])
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, more_languages_keyboard(tr, city, texts, "bc", version))
 
 
 def audience_text(tr: Translator, city: City, audience: Audience, reach: int) -> str:

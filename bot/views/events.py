@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import UTC, datetime
 from html import escape
 
@@ -459,18 +459,25 @@ def translations(tr: Translator, city: City, titles: dict[str, str], version: in
         languages=escape(tr.list(have)),
         default=escape(tr.language_name(city.default_language)),
     )
+    return View(text, more_languages_keyboard(tr, city, titles, "ne", version))
+
+
+def more_languages_keyboard(
+    tr: Translator, city: City, written: Container[str], prefix: str, version: int
+) -> InlineKeyboardMarkup:
+    """➕ each enabled language not written yet, then Continue."""
     rows = [
         [
             InlineKeyboardButton(
                 tr._("➕ {language}", language=tr.language_name(code)),
-                callback_data=_cb("ne", version, "lang", code),
+                callback_data=_cb(prefix, version, "lang", code),
             )
         ]
         for code in city.languages
-        if code not in titles
+        if code not in written
     ]
-    rows.append([InlineKeyboardButton(tr._(CONTINUE), callback_data=_cb("ne", version, "next"))])
-    return View(text, InlineKeyboardMarkup(rows))
+    rows.append([InlineKeyboardButton(tr._(CONTINUE), callback_data=_cb(prefix, version, "next"))])
+    return InlineKeyboardMarkup(rows)
 
 
 def ask_translated_title(tr: Translator, language_name: str) -> str:
