@@ -2,6 +2,11 @@
 events and surveys over a period. The arithmetic is here, in pure functions; the
 queries are in `bot.storage.stats`; the texts and charts in `bot.views.stats`.
 
+/stats counts in SQL rather than reading every report, follower and RSVP: from tallies
+kept by triggers (migration 0008) and from indexes, with percentiles read at their ranks.
+The pure functions that take facts (`report_stats`, `hotspots`, `open_ages`,
+`event_stats`) define the same figures on a list and are what the tests compare with.
+
 Definitions (also what the tests compute by hand):
 
 - A report's *time to acknowledge* runs from filing to its first status change away from
@@ -17,6 +22,7 @@ Definitions (also what the tests compute by hand):
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -31,8 +37,13 @@ from bot.clock import Clock
 from bot.config import City
 from bot.storage.reports import STATUSES
 from bot.storage.stats import (
+    ACKNOWLEDGE,
     CITYWIDE,
+    RESOLVE,
     EventFact,
+    EventTotals,
+    HotspotCount,
+    ReportCount,
     ReportFact,
     StatsRepository,
     SubscriberData,
@@ -47,6 +58,7 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3650
 HOTSPOT_DAYS = (30, 90)
 HOTSPOT_LIMIT = 10
+_READ_ATTEMPTS = 3  # reads of counts and times until both saw the same data
 # Open reports by age, in days: [low, high) and the last one open-ended.
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 1), (1, 3), (3, 7), (7, 30), (30, None))
 
@@ -151,13 +163,23 @@ def percentile(values: Iterable[float], q: float) -> float | None:
     ordered = sorted(values)
     if not ordered:
         return None
+    low, high, rank = _ranks(len(ordered), q)
+    return _between(ordered[low], ordered[high], low, high, rank)
+
+
+def _ranks(count: int, q: float) -> tuple[int, int, float]:
+    """The ranks (0 for the smallest) the q-th percentile of `count` values lies between,
+    and its fractional rank."""
     if not 0 <= q <= 100:
         raise ValueError("a percentile is between 0 and 100")
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
+    rank = (count - 1) * q / 100
+    return math.floor(rank), math.ceil(rank), rank
+
+
+def _between(low_value: float, high_value: float, low: int, high: int, rank: float) -> float:
     if low == high:
-        return float(ordered[low])
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+        return float(low_value)
+    return low_value + (high_value - low_value) * (rank - low)
 
 
 def median(values: Iterable[float]) -> float | None:
@@ -173,8 +195,33 @@ class DurationStats:
     p90: float | None = None
 
 
+DURATION_PERCENTILES = (50, 90)  # DurationStats' median and p90
+
+
 def duration_stats(values: Sequence[float]) -> DurationStats:
     return DurationStats(len(values), median(values), percentile(values, 90))
+
+
+def duration_ranks(count: int) -> set[int]:
+    """The ranks of `count` sorted durations that their DurationStats reads."""
+    if not count:
+        return set()
+    return {rank for q in DURATION_PERCENTILES for rank in _ranks(count, q)[:2]}
+
+
+def duration_stats_at(count: int, values: Mapping[int, float]) -> DurationStats:
+    """DurationStats of `count` durations, from their values at `duration_ranks(count)`
+    (rank 0 the shortest); a percentile whose values are missing is None."""
+
+    def at(q: float) -> float | None:
+        if not count:
+            return None
+        low, high, rank = _ranks(count, q)
+        if low not in values or high not in values:
+            return None
+        return _between(values[low], values[high], low, high, rank)
+
+    return DurationStats(count, at(50), at(90))
 
 
 def _ranked(counts: Mapping[str, int], order: Sequence[str]) -> tuple[tuple[str, int], ...]:
@@ -214,22 +261,44 @@ def report_stats(
     categories: Sequence[str] = (),
     neighborhoods: Sequence[str] = (),
 ) -> ReportStats:
-    statuses = Counter(f.status for f in facts)
-    by_category = Counter(f.category for f in facts)
-    by_neighborhood = Counter(f.neighborhood or NO_NEIGHBORHOOD for f in facts)
     acknowledged = [
         f.acknowledged_at - f.created_at for f in facts if f.acknowledged_at is not None
     ]
     resolved = [
         resolved_at - f.created_at for f in facts if (resolved_at := f.resolved_at) is not None
     ]
-    return ReportStats(
-        total=len(facts),
-        by_status=tuple((status, statuses.get(status, 0)) for status in STATUSES),
-        by_category=_ranked(by_category, categories),
-        by_neighborhood=_ranked(by_neighborhood, (*neighborhoods, NO_NEIGHBORHOOD)),
+    return report_stats_of(
+        [ReportCount(f.category, f.neighborhood or NO_NEIGHBORHOOD, f.status, 1) for f in facts],
         acknowledge=duration_stats([max(d, 0.0) for d in acknowledged]),
         resolve=duration_stats([max(d, 0.0) for d in resolved]),
+        categories=categories,
+        neighborhoods=neighborhoods,
+    )
+
+
+def report_stats_of(
+    counts: Iterable[ReportCount],
+    *,
+    acknowledge: DurationStats,
+    resolve: DurationStats,
+    categories: Sequence[str] = (),
+    neighborhoods: Sequence[str] = (),
+) -> ReportStats:
+    """ReportStats from reports counted per category, neighborhood and status."""
+    statuses: Counter[str] = Counter()
+    by_category: Counter[str] = Counter()
+    by_neighborhood: Counter[str] = Counter()
+    for count in counts:
+        statuses[count.status] += count.reports
+        by_category[count.category] += count.reports
+        by_neighborhood[count.neighborhood or NO_NEIGHBORHOOD] += count.reports
+    return ReportStats(
+        total=sum(statuses.values()),
+        by_status=tuple((status, statuses.get(status, 0)) for status in STATUSES),
+        by_category=_ranked(+by_category, categories),
+        by_neighborhood=_ranked(+by_neighborhood, (*neighborhoods, NO_NEIGHBORHOOD)),
+        acknowledge=acknowledge,
+        resolve=resolve,
     )
 
 
@@ -241,6 +310,11 @@ class OpenAges:
     @property
     def total(self) -> int:
         return sum(count for _, count in self.buckets)
+
+
+def age_buckets() -> list[tuple[float, float | None]]:
+    """AGE_BUCKETS in seconds."""
+    return [(low * DAY, None if high is None else high * DAY) for low, high in AGE_BUCKETS]
 
 
 def open_ages(created_at: Iterable[float], now: float) -> OpenAges:
@@ -280,30 +354,65 @@ class Hotspot:
         return self.last_90 - self.previous_90
 
 
+# Hotspot windows by age in days: window i holds the reports filed between
+# _HOTSPOT_AGES[i] and _HOTSPOT_AGES[i + 1] days ago.
+_HOTSPOT_AGES = tuple(sorted({0, *HOTSPOT_DAYS, *(2 * days for days in HOTSPOT_DAYS)}))
+# The windows that make up each span compared: last 30 days, the 30 before, last 90 days,
+# the 90 before.
+_HOTSPOT_SPANS = tuple(
+    tuple(
+        index
+        for index, (age, older) in enumerate(itertools.pairwise(_HOTSPOT_AGES))
+        if newest <= age and older <= oldest
+    )
+    for days in HOTSPOT_DAYS
+    for newest, oldest in ((0, days), (days, 2 * days))
+)
+
+
+def hotspot_bounds(now: float) -> tuple[float, ...]:
+    """The filing times that split the hotspot windows, from `now` back: a report filed in
+    (bounds[i + 1], bounds[i]] is in window i (`now - 30 days < filed <= now` ...)."""
+    return tuple(now - age * DAY for age in _HOTSPOT_AGES)
+
+
 def hotspots(facts: Iterable[ReportFact], now: float) -> list[Hotspot]:
     """Every (neighborhood, category) with a report in the last 90 days, highest rise first.
 
     Sorted by the 30-day rise, then the 90-day rise, then the recent counts.
     """
-    short, long = HOTSPOT_DAYS
+    bounds = hotspot_bounds(now)
     counts: dict[tuple[str, str], list[int]] = {}
     for fact in facts:
-        age = now - fact.created_at
-        if age < 0 or age >= 2 * long * DAY:
+        window = next(
+            (
+                index
+                for index in range(len(bounds) - 1)
+                if bounds[index + 1] < fact.created_at <= bounds[index]
+            ),
+            None,
+        )
+        if window is None:
             continue
-        key = (fact.neighborhood or NO_NEIGHBORHOOD, fact.category)
-        row = counts.setdefault(key, [0, 0, 0, 0])
-        if age < short * DAY:
-            row[0] += 1
-        elif age < 2 * short * DAY:
-            row[1] += 1
-        if age < long * DAY:
-            row[2] += 1
-        else:
-            row[3] += 1
+        key = (fact.category, fact.neighborhood or NO_NEIGHBORHOOD)
+        counts.setdefault(key, [0] * (len(bounds) - 1))[window] += 1
+    return hotspots_of(
+        HotspotCount(category, hood, tuple(row)) for (category, hood), row in counts.items()
+    )
+
+
+def hotspots_of(counts: Iterable[HotspotCount]) -> list[Hotspot]:
+    """`hotspots` from reports counted per window of `hotspot_bounds`."""
+    merged: dict[tuple[str, str], list[int]] = {}
+    for count in counts:
+        row = merged.setdefault(
+            (count.neighborhood or NO_NEIGHBORHOOD, count.category), [0] * len(_HOTSPOT_SPANS)
+        )
+        for position, span in enumerate(_HOTSPOT_SPANS):
+            row[position] += sum(count.windows[window] for window in span)
     found = [
         Hotspot(hood, category, *row)
-        for (hood, category), row in counts.items()
+        for (hood, category), row in merged.items()
         if row[0] or row[2]
     ]
     found.sort(
@@ -347,40 +456,60 @@ def subscriber_stats(
     )
 
 
+TOP_EVENTS = 5  # held events named in /stats: the most Going, then Maybe, then earliest
+
+
 @dataclass(frozen=True, slots=True)
 class EventStats:
-    events: tuple[EventFact, ...]
+    """A period's events: how many were held or cancelled, the answers at the held ones,
+    and the held events with the most Going answers."""
 
-    @property
-    def held(self) -> tuple[EventFact, ...]:
-        return tuple(e for e in self.events if not e.cancelled)
-
-    @property
-    def cancelled(self) -> int:
-        return sum(1 for e in self.events if e.cancelled)
-
-    @property
-    def going(self) -> int:
-        return sum(e.going for e in self.held)
-
-    @property
-    def maybe(self) -> int:
-        return sum(e.maybe for e in self.held)
-
-    @property
-    def declined(self) -> int:
-        return sum(e.no for e in self.held)
-
-    @property
-    def waitlist(self) -> int:
-        return sum(e.waitlist for e in self.held)
+    held: int = 0
+    cancelled: int = 0
+    going: int = 0  # with a place
+    maybe: int = 0
+    declined: int = 0
+    waitlist: int = 0  # going, waiting for a place
+    places: int = 0  # capacity of the held events that have one
+    places_taken: int = 0  # Going (with a place) at those events
+    top: tuple[EventFact, ...] = ()  # at most TOP_EVENTS, the most Going first
 
     @property
     def fill_rate(self) -> float | None:
         """Places taken (Going) per place offered, over events with a capacity."""
-        limited = [e for e in self.held if e.capacity]
-        places = sum(e.capacity or 0 for e in limited)
-        return sum(e.going for e in limited) / places if places else None
+        return self.places_taken / self.places if self.places else None
+
+    @classmethod
+    def of(cls, totals: EventTotals, top: Iterable[EventFact]) -> EventStats:
+        return cls(
+            held=totals.held,
+            cancelled=totals.cancelled,
+            going=totals.going,
+            maybe=totals.maybe,
+            declined=totals.declined,
+            waitlist=totals.waitlist,
+            places=totals.places,
+            places_taken=totals.places_taken,
+            top=tuple(top),
+        )
+
+
+def event_stats(events: Iterable[EventFact], *, top: int = TOP_EVENTS) -> EventStats:
+    """EventStats of these events (those of a period)."""
+    every = list(events)
+    held = [e for e in every if not e.cancelled]
+    limited = [e for e in held if e.capacity]
+    return EventStats(
+        held=len(held),
+        cancelled=len(every) - len(held),
+        going=sum(e.going for e in held),
+        maybe=sum(e.maybe for e in held),
+        declined=sum(e.no for e in held),
+        waitlist=sum(e.waitlist for e in held),
+        places=sum(e.capacity or 0 for e in limited),
+        places_taken=sum(e.going for e in limited),
+        top=tuple(sorted(held, key=lambda e: (-e.going, -e.maybe, e.starts_at))[:top]),
+    )
 
 
 def response_rate(survey: SurveyFact) -> float | None:
@@ -463,10 +592,8 @@ class StatsService:
         city = self._city
         now = self._clock.time()
         neighborhoods = [n.id for n in city.neighborhoods]
-        facts = await self.repo.report_facts(period.start, period.end)
-        recent = await self.repo.report_facts(
-            now - 2 * HOTSPOT_DAYS[1] * DAY, math.nextafter(now, math.inf)
-        )
+        reports = await self.period_reports(period)
+        counts, oldest = await self.repo.open_ages(now, age_buckets())
         first_day = period.first_local_day(city.timezone)
         surveys = await self.repo.surveys(
             start=period.start,
@@ -477,18 +604,44 @@ class StatsService:
         return Statistics(
             period=period,
             generated_at=now,
-            reports=report_stats(
-                facts, categories=[c.id for c in city.categories], neighborhoods=neighborhoods
-            ),
-            open_ages=open_ages(await self.repo.open_created_at(), now),
-            hotspots=tuple(hotspots(recent, now)),
+            reports=reports,
+            open_ages=OpenAges(tuple(zip(AGE_BUCKETS, counts, strict=True)), oldest),
+            hotspots=tuple(hotspots_of(await self.repo.hotspot_counts(hotspot_bounds(now)))),
             subscribers=subscriber_stats(
                 await self.repo.subscribers(),
                 neighborhoods=neighborhoods,
                 languages=city.languages,
             ),
-            events=EventStats(tuple(await self.repo.events_between(period.start, period.end))),
+            events=EventStats.of(
+                *await self.repo.event_totals(period.start, period.end, top=TOP_EVENTS)
+            ),
             surveys=tuple(s for s in surveys if s.invited or s.started or s.status == "open"),
+        )
+
+    async def period_reports(self, period: Period) -> ReportStats:
+        """The reports filed in the period, counted in SQL; the percentiles of their times
+        read at their ranks. Counts and times are two reads: when a write lands between
+        them, both are read again."""
+        for _attempt in range(_READ_ATTEMPTS):
+            version = await self.repo.data_version()
+            counts = await self.repo.report_counts(period.start, period.end)
+            how_many = {
+                ACKNOWLEDGE: sum(count.acknowledged for count in counts),
+                RESOLVE: sum(count.status_dated for count in counts if count.status == "resolved"),
+            }
+            times = await self.repo.report_times(
+                period.start,
+                period.end,
+                {measure: (n, duration_ranks(n)) for measure, n in how_many.items()},
+            )
+            if await self.repo.data_version() == version:
+                break
+        return report_stats_of(
+            counts,
+            acknowledge=duration_stats_at(how_many[ACKNOWLEDGE], times[ACKNOWLEDGE]),
+            resolve=duration_stats_at(how_many[RESOLVE], times[RESOLVE]),
+            categories=[c.id for c in self._city.categories],
+            neighborhoods=[n.id for n in self._city.neighborhoods],
         )
 
 

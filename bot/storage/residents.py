@@ -94,5 +94,9 @@ class ResidentRepository:
         )
 
     async def count(self, *, active_only: bool = True) -> int:
-        sql = "SELECT count(*) FROM residents" + (" WHERE active = 1" if active_only else "")
+        # Active residents are counted by triggers (migration 0008), per language.
+        if active_only:
+            sql = "SELECT coalesce(sum(active), 0) FROM resident_tallies"
+        else:
+            sql = "SELECT count(*) FROM residents"
         return int(await self._db.fetchval(sql))

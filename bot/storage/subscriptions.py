@@ -211,12 +211,43 @@ class SubscriptionRepository:
     async def broadcast_audience_count(
         self, neighborhoods: Sequence[str], languages: Sequence[str]
     ) -> int:
-        where, params = self._broadcast_filter(neighborhoods, languages)
-        value = await self._db.fetchval(
-            "SELECT count(*) FROM residents r"
-            f" LEFT JOIN alert_prefs p ON p.user_id = r.user_id{where}",
-            params,
+        """How many residents `broadcast_audience_in` reads.
+
+        For the whole city or one neighborhood: the active residents (or followers) the
+        tallies of migration 0008 count, less those among them who switched broadcasts
+        off (few, and indexed). Followers of several neighborhoods are counted once, by
+        reading who follows them.
+        """
+        in_languages = f" AND language IN ({_marks(languages)})" if languages else ""
+        # The residents who switched broadcasts off, read from their own index first.
+        opted_out = (
+            "SELECT count(*) FROM alert_prefs p CROSS JOIN residents r ON r.user_id = p.user_id"
+            " WHERE p.broadcasts != 1 AND r.active = 1"
+            + (f" AND r.language IN ({_marks(languages)})" if languages else "")
         )
+        if not neighborhoods:
+            value = await self._db.fetchval(
+                f"SELECT (SELECT coalesce(sum(active), 0) FROM resident_tallies"
+                f" WHERE true{in_languages}) - ({opted_out})",
+                [*languages, *languages],
+            )
+        elif len(neighborhoods) == 1:
+            value = await self._db.fetchval(
+                "SELECT (SELECT coalesce(sum(followers), 0) FROM follower_tallies"
+                f" WHERE area = ?{in_languages}) - ({opted_out} AND EXISTS (SELECT 1"
+                " FROM subscriptions s WHERE s.user_id = p.user_id AND s.area = ?))",
+                [neighborhoods[0], *languages, *languages, neighborhoods[0]],
+            )
+        else:
+            value = await self._db.fetchval(
+                "SELECT count(*) FROM (SELECT DISTINCT user_id FROM subscriptions"
+                f" WHERE area IN ({_marks(neighborhoods)})) s"
+                " CROSS JOIN residents r ON r.user_id = s.user_id WHERE r.active = 1"
+                + (f" AND r.language IN ({_marks(languages)})" if languages else "")
+                + " AND NOT EXISTS (SELECT 1 FROM alert_prefs p"
+                " WHERE p.user_id = s.user_id AND p.broadcasts != 1)",
+                [*neighborhoods, *languages],
+            )
         return int(value or 0)
 
     async def digest_readers_in(self, tx: Transaction) -> list[DigestReader]:

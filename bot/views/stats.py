@@ -324,19 +324,18 @@ def subscribers_section(tr: Translator, city: City, stats: Statistics) -> str:
 
 def events_section(tr: Translator, city: City, stats: Statistics) -> str:
     events = stats.events
-    held = events.held
     lines = [
         tr.ngettext(
             "📅 <b>{count} event</b>",
             "📅 <b>{count} events</b>",
-            len(held),
+            events.held,
         )
     ]
     if events.cancelled:
         lines[0] += " " + tr.ngettext(
             "({count} more cancelled)", "({count} more cancelled)", events.cancelled
         )
-    if not held:
+    if not events.held:
         return "\n".join(lines)
     lines.append(
         tr._(
@@ -354,8 +353,7 @@ def events_section(tr: Translator, city: City, stats: Statistics) -> str:
                 share=percent(tr, events.fill_rate),
             )
         )
-    top = sorted(held, key=lambda e: (-e.going, -e.maybe, e.starts_at))[:EVENT_LINES]
-    for event in top:
+    for event in events.top[:EVENT_LINES]:
         lines.append(
             tr._(
                 "• {title} ({date}): {going} going, {maybe} maybe",

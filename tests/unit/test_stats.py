@@ -11,11 +11,11 @@ from bot.services.stats import (
     DAY,
     AreaFigures,
     BadPeriod,
-    EventStats,
     Period,
     PeriodKind,
     PeriodProblem,
     completion_rate,
+    event_stats,
     hotspots,
     median,
     month_bounds,
@@ -320,7 +320,7 @@ def test_subscribers_by_neighborhood_and_language() -> None:
 
 
 def test_events_and_rsvps() -> None:
-    events = EventStats(
+    events = event_stats(
         (
             EventFact(1, {"en": "A"}, T0, False, 10, going=8, maybe=2, no=1, waitlist=0),
             EventFact(2, {"en": "B"}, T0, False, 5, going=5, maybe=0, no=0, waitlist=3),
@@ -328,11 +328,25 @@ def test_events_and_rsvps() -> None:
             EventFact(4, {"en": "D"}, T0, True, 10, going=9),
         )
     )
-    assert len(events.held) == 3 and events.cancelled == 1
+    assert events.held == 3 and events.cancelled == 1
     assert (events.going, events.maybe, events.declined, events.waitlist) == (17, 3, 3, 3)
     # places taken over events with a capacity: (8 + 5) / (10 + 5)
     assert events.fill_rate == pytest.approx(13 / 15)
-    assert EventStats(()).fill_rate is None
+    assert [e.id for e in events.top] == [1, 2, 3]  # the most going first; not cancelled
+    assert event_stats(()).fill_rate is None
+
+
+def test_leading_events_break_ties_on_maybe_then_the_earliest() -> None:
+    events = event_stats(
+        [
+            EventFact(1, {}, T0 + 2, False, None, going=3, maybe=1),
+            EventFact(2, {}, T0 + 1, False, None, going=3, maybe=1),
+            EventFact(3, {}, T0, False, None, going=3, maybe=2),
+            EventFact(4, {}, T0, False, None, going=1),
+        ],
+        top=3,
+    )
+    assert [e.id for e in events.top] == [3, 2, 1]
 
 
 def test_survey_rates() -> None:

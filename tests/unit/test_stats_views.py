@@ -21,6 +21,7 @@ from bot.services.stats import (
     PeriodKind,
     PeriodProblem,
     Statistics,
+    event_stats,
     hotspots,
     open_ages,
     report_stats,
@@ -64,7 +65,7 @@ def sample(city: City) -> Statistics:
             neighborhoods=[n.id for n in city.neighborhoods],
             languages=city.languages,
         ),
-        events=EventStats(
+        events=event_stats(
             (
                 EventFact(
                     7,
@@ -183,7 +184,7 @@ def test_each_resident_figure_agrees_with_its_own_number(city: City, catalogs: C
 def test_resident_text_is_escaped(city: City, catalogs: Catalogs) -> None:
     stats = sample(city)
     bad = EventFact(1, {"en": "<b>x</b> & y"}, NOW, False, None, going=1)
-    stats = replace(stats, events=EventStats((bad,)))
+    stats = replace(stats, events=event_stats((bad,)))
     (text,) = views.stats_texts(catalogs.get("en"), city, stats)
     assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in text
 
@@ -242,7 +243,7 @@ def test_no_chart_without_data(city: City, catalogs: Catalogs) -> None:
         open_ages=open_ages([], NOW),
         hotspots=(),
         subscribers=subscriber_stats(SubscriberData((), {}, 0, 0)),
-        events=EventStats(()),
+        events=EventStats(),
         surveys=(),
     )
     assert views.stats_charts(catalogs.get("en"), city, empty) == []
