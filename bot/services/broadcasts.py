@@ -1,9 +1,10 @@
 """Broadcasts: plan one delivery per resident in one transaction, report live, cancel.
 
-Planning builds the outbox rows in Python (one rendering per language) and inserts them
-with one `executemany`, so 100,000 residents take about a second; the outbox sender then
-delivers them within Telegram's limits. Progress is read from the outbox (batch
-`broadcast:<id>`) and shown by editing the admin's progress message, through the outbox.
+Planning builds the outbox rows in Python (one rendering and one JSON encoding per
+language) and inserts them with one `executemany`, so 100,000 residents take about a
+second; the outbox sender then delivers them within Telegram's limits. Progress is read
+from the outbox (batch `broadcast:<id>`) and shown by editing the admin's progress
+message, through the outbox.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.config import City
 from bot.i18n import Catalogs, Translator
-from bot.services.events import Outgoing, RenderCache, each, enqueue_bulk
+from bot.services.events import Outgoing, RenderCache
 from bot.storage.broadcasts import (
     Audience,
     Broadcast,
@@ -26,7 +27,13 @@ from bot.storage.broadcasts import (
 )
 from bot.storage.db import Database, Transaction
 from bot.storage.events import cancel_outbox_batches_in, claim_dialog_in
-from bot.storage.outbox import PRIORITY_BULK, PRIORITY_STAFF, OutboxItem, OutboxRepository
+from bot.storage.outbox import (
+    PRIORITY_BULK,
+    PRIORITY_STAFF,
+    BulkMessage,
+    OutboxItem,
+    OutboxRepository,
+)
 from bot.storage.subscriptions import SubscriptionRepository
 
 log = logging.getLogger(__name__)
@@ -131,6 +138,16 @@ class BroadcastService:
             )
 
         cache = RenderCache(self._catalogs, render, default)
+        messages: dict[str, BulkMessage] = {}
+
+        def message_for(language: str) -> BulkMessage:
+            found = messages.get(language)
+            if found is None:
+                method, params = cache(language).call(0)
+                del params["chat_id"]  # each row puts its own in front
+                found = messages[language] = BulkMessage(method, params)
+            return found
+
         planned, after = 0, 0
         while True:  # a page of residents at a time keeps memory flat for 100,000
             page = await self._subscriptions.broadcast_audience_in(
@@ -142,9 +159,9 @@ class BroadcastService:
             )
             if not page:
                 break
-            planned += await enqueue_bulk(
+            planned += await OutboxRepository.enqueue_copies_in(
                 tx,
-                each(page, cache),
+                ((recipient.chat_id, message_for(recipient.language)) for recipient in page),
                 key=f"broadcast:{broadcast.id}",
                 now=now,
                 priority=PRIORITY_BULK,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.storage.db import Database, Transaction
@@ -62,6 +62,25 @@ class Outcome:
     retry_at: float | None = None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class BulkMessage:
+    """One message for many chats (a broadcast in one language): its call less the chat.
+
+    Compared by identity: `enqueue_copies_in` encodes each one once.
+    """
+
+    method: str
+    params: dict[str, Any]  # every parameter but chat_id
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _after_chat_id(params: dict[str, Any]) -> str:
+    """`params` as the JSON text that follows a leading `{"chat_id": N`."""
+    return ", " + _encode(params)[1:] if params else "}"
+
+
 _INSERT = (
     "INSERT OR IGNORE INTO outbox (idempotency_key, kind, chat_id, method, params, depends_on,"
     " fill_from, priority, resend_if_unknown, not_before, expires_at, batch, created_at,"
@@ -75,7 +94,7 @@ def _values(item: OutboxItem, now: float) -> tuple[Any, ...]:
         item.kind,
         item.chat_id,
         item.method,
-        json.dumps(item.params, ensure_ascii=False),
+        _encode(item.params),
         item.depends_on,
         json.dumps(item.fill_from) if item.fill_from else None,
         item.priority,
@@ -103,6 +122,54 @@ class OutboxRepository:
     @staticmethod
     async def enqueue_many_in(tx: Transaction, items: Iterable[OutboxItem], now: float) -> None:
         await tx.executemany(_INSERT, (_values(item, now) for item in items))
+
+    @staticmethod
+    async def enqueue_copies_in(
+        tx: Transaction,
+        deliveries: Iterable[tuple[int, BulkMessage]],
+        *,
+        key: str,
+        now: float,
+        priority: int,
+        batch: str | None = None,
+        kind: str = "message",
+        expires_at: float | None = None,
+    ) -> int:
+        """Queue one row per (chat id, message) in the caller's transaction; return how many.
+
+        Each row's key is `key` + ':<chat id>'. Each distinct message is encoded once and
+        the chat id put in front of it: the rows are made while SQLite inserts them, so
+        100,000 chats never exist as 100,000 items or parameter dicts at once.
+        """
+        tails: dict[BulkMessage, str] = {}
+        count = 0
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            nonlocal count
+            for chat_id, message in deliveries:
+                tail = tails.get(message)
+                if tail is None:
+                    tail = tails[message] = _after_chat_id(message.params)
+                count += 1
+                yield (
+                    f"{key}:{chat_id}",
+                    kind,
+                    chat_id,
+                    message.method,
+                    f'{{"chat_id": {chat_id}{tail}',
+                    None,
+                    None,
+                    priority,
+                    0,
+                    now,
+                    expires_at,
+                    batch,
+                    now,
+                    now,
+                )
+
+        await tx.executemany(_INSERT, rows())
+        return count
 
     async def enqueue(self, items: Sequence[OutboxItem], now: float) -> None:
         async with self._db.transaction() as tx:
@@ -132,21 +199,23 @@ class OutboxRepository:
                 " AND d.status IN ('failed', 'cancelled', 'unknown'))",
                 (now,),
             )
+            # One statement takes and marks the rows: a SELECT and then an UPDATE per row
+            # cost SQLite a second lookup of every row it had just read.
             rows = await tx.fetchall(
-                "SELECT o.*, d.result AS dep_result FROM outbox o"
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?"
+                " WHERE id IN (SELECT o.id FROM outbox o"
                 " LEFT JOIN outbox d ON d.id = o.depends_on"
                 " WHERE o.status = 'pending' AND o.not_before <= ?"
                 " AND (o.depends_on IS NULL OR d.status = 'sent')"
                 + skip_sql
-                + " ORDER BY o.priority, o.not_before, o.id LIMIT ?",
-                (now, *([json.dumps(skip)] if skip else []), limit),
+                + " ORDER BY o.priority, o.not_before, o.id LIMIT ?)"
+                f" RETURNING {_COLUMNS}, not_before,"
+                " (SELECT d.result FROM outbox d WHERE d.id = outbox.depends_on)",
+                (now, now, *([json.dumps(skip)] if skip else []), limit),
             )
-            claimed = [_claimed(row) for row in rows]
-            await tx.executemany(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?"
-                " WHERE id = ?",
-                ((now, row.id) for row in claimed),
-            )
+        # RETURNING gives no order: sends go out in the order they were chosen in.
+        rows.sort(key=_claim_order)
+        claimed = [_row(row, row[_DEPENDENCY]) for row in rows]
         return claimed
 
     async def record(self, outcomes: Sequence[Outcome], now: float) -> None:
@@ -203,9 +272,15 @@ class OutboxRepository:
 
     async def get(self, key: str) -> OutboxRow | None:
         row = await self._db.fetchone(
-            "SELECT *, NULL AS dep_result FROM outbox WHERE idempotency_key = ?", (key,)
+            f"SELECT {_COLUMNS} FROM outbox WHERE idempotency_key = ?", (key,)
         )
-        return None if row is None else _claimed(row)
+        if row is None:
+            return None
+        stored = _row(row, None)
+        # A pending row is shown with the attempt it is waiting for.
+        return (
+            replace(stored, attempts=stored.attempts + 1) if stored.status == "pending" else stored
+        )
 
     async def batch_counts(self, batch: str) -> dict[str, int]:
         rows = await self._db.fetchall(
@@ -236,25 +311,55 @@ class OutboxRepository:
         return {row[0]: int(row[1]) for row in rows}
 
 
-def _claimed(row: sqlite3.Row) -> OutboxRow:
-    params: dict[str, Any] = json.loads(row["params"])
-    if row["fill_from"] and row["dep_result"]:
-        dependency = json.loads(row["dep_result"])
-        for param, source in json.loads(row["fill_from"]).items():
+# The columns an OutboxRow is read from, in the order `_row` unpacks them.
+_COLUMNS = (
+    "id, idempotency_key, kind, chat_id, method, params, fill_from, attempts, priority,"
+    " resend_if_unknown, batch, status, message_id, error"
+)
+_PRIORITY, _NOT_BEFORE, _DEPENDENCY = 8, 14, 15
+
+
+def _claim_order(row: sqlite3.Row) -> tuple[int, float, int]:
+    return row[_PRIORITY], row[_NOT_BEFORE], row[0]
+
+
+def _row(row: sqlite3.Row, dependency_result: str | None) -> OutboxRow:
+    """An OutboxRow from the `_COLUMNS` of a row (by position: a lookup by name scans the
+    column names, and a broadcast reads 100,000 rows)."""
+    (
+        row_id,
+        key,
+        kind,
+        chat_id,
+        method,
+        params_json,
+        fill_from,
+        attempts,
+        priority,
+        resend_if_unknown,
+        batch,
+        status,
+        message_id,
+        error,
+    ) = row[:14]
+    params: dict[str, Any] = json.loads(params_json)
+    if fill_from and dependency_result:
+        dependency = json.loads(dependency_result)
+        for param, source in json.loads(fill_from).items():
             if source in dependency:
                 params[param] = dependency[source]
     return OutboxRow(
-        id=row["id"],
-        key=row["idempotency_key"],
-        kind=row["kind"],
-        chat_id=row["chat_id"],
-        method=row["method"],
+        id=row_id,
+        key=key,
+        kind=kind,
+        chat_id=chat_id,
+        method=method,
         params=params,
-        attempts=row["attempts"] + (1 if row["status"] == "pending" else 0),
-        priority=row["priority"],
-        resend_if_unknown=bool(row["resend_if_unknown"]),
-        batch=row["batch"],
-        status=row["status"],
-        message_id=row["message_id"],
-        error=row["error"],
+        attempts=attempts,
+        priority=priority,
+        resend_if_unknown=bool(resend_if_unknown),
+        batch=batch,
+        status=status,
+        message_id=message_id,
+        error=error,
     )

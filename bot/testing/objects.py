@@ -196,7 +196,29 @@ class FakeMessage:
 
 
 class FakeChat:
-    """A private chat, group or supergroup (optionally a forum) with its messages."""
+    """A private chat, group or supergroup (optionally a forum) with its messages.
+
+    A test world may hold 100,000 private chats, most of which never get a member, a
+    forum topic or a message kept: the containers are made on first use.
+    """
+
+    __slots__ = (
+        "_bot_rights",
+        "_forum_topics",
+        "_members",
+        "_messages",
+        "_next_message_id",
+        "bot_status",
+        "id",
+        "is_forum",
+        "menu_button",
+        "reply_keyboard",
+        "reply_keyboard_message_id",
+        "title",
+        "type",
+        "user",
+        "username",
+    )
 
     def __init__(
         self,
@@ -214,15 +236,36 @@ class FakeChat:
         self.is_forum = is_forum
         self.username = username
         self.user = user
-        self.members: dict[int, str] = {}
         self.bot_status = "member" if chat_type == "private" else "administrator"
-        self.bot_rights = BotRights()
-        self.forum_topics: dict[int, ForumTopic] = {}
         self.reply_keyboard: JSON | None = None
         self.reply_keyboard_message_id = 0
         self.menu_button: JSON | None = None
-        self._messages: list[FakeMessage] = []
+        self._members: dict[int, str] | None = None
+        self._bot_rights: BotRights | None = None
+        self._forum_topics: dict[int, ForumTopic] | None = None
+        self._messages: list[FakeMessage] | None = None
         self._next_message_id = 1
+
+    @property
+    def members(self) -> dict[int, str]:
+        """Group members: user id -> status ("creator", "member", "left", ...)."""
+        if self._members is None:
+            self._members = {}
+        return self._members
+
+    @property
+    def bot_rights(self) -> BotRights:
+        """What the bot may do here (``FakeTelegram.set_bot_rights``)."""
+        if self._bot_rights is None:
+            self._bot_rights = BotRights()
+        return self._bot_rights
+
+    @property
+    def forum_topics(self) -> dict[int, ForumTopic]:
+        """Forum topics by thread id."""
+        if self._forum_topics is None:
+            self._forum_topics = {}
+        return self._forum_topics
 
     def __repr__(self) -> str:
         return f"<FakeChat {self.id} {self.type} {self.title or ''}>".replace(" >", ">")
@@ -235,17 +278,27 @@ class FakeChat:
 
     def add(self, message: FakeMessage) -> None:
         """Store a new message."""
-        self._messages.append(message)
+        if self._messages is None:
+            self._messages = [message]
+        else:
+            self._messages.append(message)
+
+    def forget_messages(self) -> None:
+        """Drop every stored message (message ids go on from where they were).
+
+        For long benchmark runs, whose sends would otherwise all stay in memory.
+        """
+        self._messages = None
 
     @property
     def all_messages(self) -> list[FakeMessage]:
         """Every message ever stored, deleted ones included."""
-        return list(self._messages)
+        return list(self._messages or ())
 
     @property
     def messages(self) -> list[FakeMessage]:
         """All visible messages, from the bot and from users, oldest first."""
-        return [message for message in self._messages if not message.deleted]
+        return [message for message in self._messages or () if not message.deleted]
 
     @property
     def bot_messages(self) -> list[FakeMessage]:
@@ -267,7 +320,7 @@ class FakeChat:
 
     def message(self, message_id: int) -> FakeMessage | None:
         """Return a visible message by id."""
-        for message in self._messages:
+        for message in self._messages or ():
             if message.message_id == message_id and not message.deleted:
                 return message
         return None

@@ -19,6 +19,20 @@ class FakeUser:
     bot processed the update; otherwise the update is queued for getUpdates.
     """
 
+    # A benchmark world holds 100,000 of them.
+    __slots__ = (
+        "_read",
+        "blocked",
+        "deactivated",
+        "first_name",
+        "id",
+        "language",
+        "last_name",
+        "started",
+        "tg",
+        "username",
+    )
+
     def __init__(
         self,
         tg: FakeTelegram,
