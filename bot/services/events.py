@@ -29,7 +29,13 @@ from bot.storage.events import (
     cancel_outbox_batches_in,
     claim_dialog_in,
 )
-from bot.storage.outbox import PRIORITY_BULK, PRIORITY_RESIDENT, OutboxItem, OutboxRepository
+from bot.storage.outbox import (
+    PRIORITY_BULK,
+    PRIORITY_RESIDENT,
+    BulkMessage,
+    OutboxItem,
+    OutboxRepository,
+)
 from bot.storage.subscriptions import CITYWIDE, Recipient, SubscriptionRepository
 
 log = logging.getLogger(__name__)
@@ -193,32 +199,6 @@ def each(
         yield recipient, render(recipient.language)
 
 
-def bulk_items(
-    deliveries: Iterable[tuple[Recipient, Outgoing]],
-    *,
-    key: str,
-    now: float,
-    priority: int,
-    batch: str | None = None,
-    expires_at: float | None = None,
-    kind: str = "message",
-) -> Iterator[OutboxItem]:
-    """One outbox row per recipient, made as it is inserted; `key` gets ':<chat id>'."""
-    for recipient, outgoing in deliveries:
-        method, params = outgoing.call(recipient.chat_id)
-        yield OutboxItem(
-            key=f"{key}:{recipient.chat_id}",
-            chat_id=recipient.chat_id,
-            method=method,
-            params=params,
-            not_before=now,
-            kind=kind,
-            priority=priority,
-            expires_at=expires_at,
-            batch=batch,
-        )
-
-
 async def enqueue_bulk(
     tx: Transaction,
     deliveries: Iterable[tuple[Recipient, Outgoing]],
@@ -232,27 +212,31 @@ async def enqueue_bulk(
 ) -> int:
     """Queue one delivery per recipient in the caller's transaction; return how many.
 
-    The rows are generated while SQLite inserts them (one `executemany`), so 100,000
-    recipients never exist as 100,000 Python objects at once.
+    Each row's key is `key` + ':<chat id>'. The rows are made while SQLite inserts them,
+    and each rendering (one per language, from a `RenderCache`) is encoded once, so
+    100,000 recipients never exist as 100,000 Python objects at once.
     """
-    count = 0
+    messages: dict[int, tuple[Outgoing, BulkMessage]] = {}
 
-    def counted() -> Iterator[OutboxItem]:
-        nonlocal count
-        for item in bulk_items(
-            deliveries,
-            key=key,
-            now=now,
-            priority=priority,
-            batch=batch,
-            expires_at=expires_at,
-            kind=kind,
-        ):
-            count += 1
-            yield item
+    def copies() -> Iterator[tuple[int, BulkMessage]]:
+        for recipient, outgoing in deliveries:
+            held = messages.get(id(outgoing))
+            if held is None or held[0] is not outgoing:
+                method, params = outgoing.call(0)
+                del params["chat_id"]
+                held = messages[id(outgoing)] = (outgoing, BulkMessage(method, params))
+            yield recipient.chat_id, held[1]
 
-    await OutboxRepository.enqueue_many_in(tx, counted(), now)
-    return count
+    return await OutboxRepository.enqueue_copies_in(
+        tx,
+        copies(),
+        key=key,
+        now=now,
+        priority=priority,
+        batch=batch,
+        kind=kind,
+        expires_at=expires_at,
+    )
 
 
 class EventStores:
@@ -752,6 +736,5 @@ __all__ = [
     "EventService",
     "Outgoing",
     "RsvpResult",
-    "bulk_items",
     "follows",
 ]
