@@ -18,6 +18,7 @@ process holds the write lock it is handed to aiosqlite's thread, which waits the
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from typing import Any
 import aiosqlite
 
 Params = Sequence[Any] | dict[str, Any]
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 _PRAGMAS = (
@@ -37,9 +39,17 @@ _PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA cache_size=-32000",
 )
-# The inline connections share the page cache size of the others but never wait for a
-# lock: a wait would stop the event loop, so the work goes to aiosqlite's thread instead.
-_INLINE_PRAGMAS = (*_PRAGMAS[:3], "PRAGMA busy_timeout=0", *_PRAGMAS[4:])
+# The inline connections never wait for a lock (a wait would stop the event loop: the
+# work goes to aiosqlite's thread instead) and never checkpoint the WAL into the database
+# file (a few milliseconds of writing and syncing): `CHECKPOINT_EVERY` inline commits ask
+# aiosqlite's thread to do it.
+_INLINE_PRAGMAS = (
+    *_PRAGMAS[:3],
+    "PRAGMA busy_timeout=0",
+    *_PRAGMAS[4:],
+    "PRAGMA wal_autocheckpoint=0",
+)
+CHECKPOINT_EVERY = 200
 
 
 async def _connect(path: Path | str) -> aiosqlite.Connection:
@@ -139,6 +149,8 @@ class Database:
         self._inline_writer = inline_writer
         self._inline_reader = inline_reader
         self._lock = asyncio.Lock()
+        self._inline_commits = 0
+        self._checkpoint: asyncio.Task[tuple[int, int, int]] | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -149,6 +161,8 @@ class Database:
         return cls(path, writer, reader, _connect_inline(path), _connect_inline(path))
 
     async def close(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
         async with self._lock:
             await self._writer.close()
             await self._reader.close()
@@ -173,6 +187,7 @@ class Database:
                     raise
                 else:
                     connection.execute("COMMIT")
+                    self._committed_inline()
                 return
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -200,11 +215,34 @@ class Database:
         """
         async with self._lock:
             try:
-                return self._inline_writer.execute(sql, params).fetchall()
+                rows = self._inline_writer.execute(sql, params).fetchall()
             except sqlite3.OperationalError as error:
                 if not _busy(error):
                     raise
-            return list(await self._writer.execute_fetchall(sql, params))
+                return list(await self._writer.execute_fetchall(sql, params))
+            self._committed_inline()
+            return rows
+
+    def _committed_inline(self) -> None:
+        self._inline_commits += 1
+        if self._inline_commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+            self._inline_commits = 0
+            self._checkpoint = asyncio.create_task(self.checkpoint(), name="wal-checkpoint")
+            self._checkpoint.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_done(self, task: asyncio.Task[tuple[int, int, int]]) -> None:
+        self._checkpoint = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("WAL checkpoint failed: %s", task.exception())
+
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the WAL into the database file as far as no reader needs it (PASSIVE).
+
+        Runs on aiosqlite's thread; returns SQLite's (busy, WAL pages, pages copied).
+        """
+        row = _first(await self._reader.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)"))
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2])
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row of a lookup by key, read inline (see the module's notes)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage import db as db_module
 from bot.storage.db import Database, InlineTransaction, Transaction
 
 
@@ -128,3 +129,27 @@ async def test_other_errors_are_not_mistaken_for_a_lock(db: Database) -> None:
         async with db.transaction(inline=True) as tx:
             await tx.execute("INSERT INTO missing (x) VALUES (1)")
     assert not db._lock.locked()
+
+
+async def test_inline_commits_leave_checkpoints_to_the_thread(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY", 1_000)
+    for n in range(20):
+        await db.write("INSERT INTO notes (body) VALUES (?)", (f"note {n}",))
+    assert db._checkpoint is None
+    busy, pages, copied = await db.checkpoint()  # everything still waits in the WAL
+    assert busy == 0 and pages >= 20 and copied == pages
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY", 5)
+    db._inline_commits = 0
+    for n in range(4):
+        await db.write("INSERT INTO notes (body) VALUES (?)", (f"more {n}",))
+    assert db._checkpoint is None
+    async with db.transaction(inline=True) as tx:  # the fifth inline commit
+        await tx.execute("INSERT INTO notes (body) VALUES ('fifth')")
+    task = db._checkpoint
+    assert task is not None
+    busy, pages, copied = await task
+    assert busy == 0 and copied == pages > 0
+    await asyncio.sleep(0)
+    assert db._checkpoint is None and await count(db) == 25
