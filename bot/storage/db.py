@@ -254,12 +254,22 @@ class Database:
             return _first(await self._reader.execute_fetchall(sql, params))
         return row
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetchall(
+        self, sql: str, params: Params = (), *, inline: bool = False
+    ) -> list[sqlite3.Row]:
+        """Every row, read on aiosqlite's thread; `inline=True` for a few rows by key."""
+        if inline:
+            try:
+                return self._inline_reader.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
         return list(await self._reader.execute_fetchall(sql, params))
 
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        """The first column of the first row, read on aiosqlite's thread (counts, sums)."""
-        row = _first(await self._reader.execute_fetchall(sql, params))
+    async def fetchval(self, sql: str, params: Params = (), *, inline: bool = False) -> Any:
+        """The first column of the first row, read on aiosqlite's thread (counts, sums);
+        `inline=True` for a count over a few rows by key."""
+        row = _first(await self.fetchall(sql, params, inline=inline))
         return None if row is None else row[0]
 
     async def integrity_check(self, *, quick: bool = True) -> str:

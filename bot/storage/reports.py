@@ -369,12 +369,13 @@ class ReportRepository:
         rows = await self._db.fetchall(
             "SELECT * FROM reports WHERE resident_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (resident_id, limit),
+            inline=True,
         )
         return [_report(row) for row in rows]
 
     async def count_for_resident(self, resident_id: int) -> int:
         value = await self._db.fetchval(
-            "SELECT count(*) FROM reports WHERE resident_id = ?", (resident_id,)
+            "SELECT count(*) FROM reports WHERE resident_id = ?", (resident_id,), inline=True
         )
         return int(value or 0)
 
@@ -390,6 +391,7 @@ class ReportRepository:
             "SELECT created_at FROM reports WHERE resident_id = ? AND created_at > ?"
             " ORDER BY created_at",
             (resident_id, since),
+            inline=True,  # at most the hourly limit of rows, by index
         )
         return [float(row[0]) for row in rows]
 
