@@ -266,6 +266,7 @@ class EventRepository:
         rows = await self._db.fetchall(
             f"SELECT * FROM rsvps WHERE user_id = ? AND event_id IN ({marks})",
             (user_id, *event_ids),
+            inline=True,
         )
         return {row["event_id"]: _rsvp(row) for row in rows}
 
@@ -275,6 +276,7 @@ class EventRepository:
         rows = await self._db.fetchall(
             f"SELECT event_id FROM rsvps WHERE user_id = ? AND answer IN ({marks})",
             (user_id, *wanted),
+            inline=True,
         )
         return {int(row[0]) for row in rows}
 

@@ -314,12 +314,12 @@ class ReportRepository:
         return None if row is None else _report(row)
 
     async def has_link(self, report_id: int, chat_id: int, message_id: int, role: str) -> bool:
-        value = await self._db.fetchval(
+        row = await self._db.fetchone(
             "SELECT 1 FROM report_messages WHERE report_id = ? AND chat_id = ?"
             " AND message_id = ? AND role = ?",
             (report_id, chat_id, message_id, role),
         )
-        return value is not None
+        return row is not None
 
     async def backfill_from_outbox(self) -> int:
         """Recover card and topic ids a crash kept the after-send hooks from recording."""

@@ -63,10 +63,10 @@ class SubscriptionRepository:
 
     async def settings(self, user_id: int) -> AlertSettings:
         areas = await self._db.fetchall(
-            "SELECT area FROM subscriptions WHERE user_id = ?", (user_id,)
+            "SELECT area FROM subscriptions WHERE user_id = ?", (user_id,), inline=True
         )
         muted = await self._db.fetchall(
-            "SELECT event_type FROM muted_event_types WHERE user_id = ?", (user_id,)
+            "SELECT event_type FROM muted_event_types WHERE user_id = ?", (user_id,), inline=True
         )
         prefs = await self._db.fetchone("SELECT * FROM alert_prefs WHERE user_id = ?", (user_id,))
         return AlertSettings(

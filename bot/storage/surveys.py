@@ -233,7 +233,9 @@ class SurveyRepository:
             return {}
         clauses = " OR ".join("(survey_id = ? AND respondent = ?)" for _ in respondents)
         params = [value for pair in respondents.items() for value in pair]
-        rows = await self._db.fetchall(f"SELECT * FROM survey_responses WHERE {clauses}", params)
+        rows = await self._db.fetchall(
+            f"SELECT * FROM survey_responses WHERE {clauses}", params, inline=True
+        )
         return {row["survey_id"]: _response(row) for row in rows}
 
     @staticmethod
@@ -296,7 +298,7 @@ class SurveyRepository:
 
     async def answers(self, response_id: str) -> dict[str, Answer]:
         rows = await self._db.fetchall(
-            "SELECT * FROM survey_answers WHERE response_id = ?", (response_id,)
+            "SELECT * FROM survey_answers WHERE response_id = ?", (response_id,), inline=True
         )
         return {row["question_id"]: _answer(row) for row in rows}
 
@@ -358,7 +360,9 @@ class SurveyRepository:
     async def invitations_for(self, user_id: int) -> dict[str, int | None]:
         """Survey id -> event id of every invitation this resident received."""
         rows = await self._db.fetchall(
-            "SELECT survey_id, event_id FROM survey_invitations WHERE user_id = ?", (user_id,)
+            "SELECT survey_id, event_id FROM survey_invitations WHERE user_id = ?",
+            (user_id,),
+            inline=True,
         )
         return {row["survey_id"]: row["event_id"] for row in rows}
 
