@@ -544,11 +544,13 @@ class AreaFigures:
     received: int = 0
     resolved: int = 0
     median_response: float | None = None  # seconds from filing to the first response
+    responded: int = 0  # concerns received in the month that got a first response
 
 
 def month_figures(facts: Iterable[ReportFact], start: float, end: float) -> dict[str, AreaFigures]:
     """Per neighborhood id, and '*' for the whole city: reports received in [start, end),
-    reports resolved in it, and the median time to first response of those received."""
+    reports resolved in it, and how many of those received got a first response, and how
+    fast (the median)."""
     received: Counter[str] = Counter()
     resolved: Counter[str] = Counter()
     responses: dict[str, list[float]] = {}
@@ -567,7 +569,12 @@ def month_figures(facts: Iterable[ReportFact], start: float, end: float) -> dict
             if resolved_in:
                 resolved[area] += 1
     return {
-        area: AreaFigures(received[area], resolved[area], median(responses.get(area, ())))
+        area: AreaFigures(
+            received[area],
+            resolved[area],
+            median(responses.get(area, ())),
+            len(responses.get(area, ())),
+        )
         for area in set(received) | set(resolved) | {CITYWIDE}
     }
 

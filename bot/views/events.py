@@ -104,10 +104,11 @@ def capacity_line(tr: Translator, event: Event, counts: RsvpCounts) -> str | Non
             "👥 Full ({count} places). Tap Going to join the waitlist.",
             event.capacity,
         )
-    return tr._(
-        "👥 {taken} of {capacity} places taken",
+    return tr.ngettext(
+        "👥 {taken} of {count} place taken",
+        "👥 {taken} of {count} places taken",
+        event.capacity,
         taken=tr.number(counts.going),
-        capacity=tr.number(event.capacity),
     )
 
 

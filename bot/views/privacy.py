@@ -29,7 +29,6 @@ BUTTON_RE = re.compile(
 
 def privacy(tr: Translator, city: City) -> View:
     """/privacy: what is stored, who sees it, for how long, and the resident's choices."""
-    days = tr.number(city.retention_days)
     lines = [
         tr._("🔒 <b>Your data and this bot</b>"),
         "",
@@ -66,11 +65,14 @@ def privacy(tr: Translator, city: City) -> View:
         tr._("<b>For how long</b>"),
         "• " + tr._("Your profile and choices: until you delete them."),
         "• "
-        + tr._(
+        + tr.ngettext(
             "Your link to a report, your name, photos, voice note and the messages about it:"
-            " {days} days after the report is closed. What, where and when stay for"
+            " {count} day after the report is closed. What, where and when stay for"
             " statistics, without any link to you.",
-            days=days,
+            "Your link to a report, your name, photos, voice note and the messages about it:"
+            " {count} days after the report is closed. What, where and when stay for"
+            " statistics, without any link to you.",
+            city.retention_days,
         ),
         "• " + tr._("Unfinished conversations: {days} days.", days=tr.number(KEEP_DAYS)),
         "• "

@@ -188,8 +188,10 @@ def _hint(tr: Translator, question: Question) -> str:
     if question.type == MULTIPLE:
         return tr._("Choose all that apply, then press Done.")
     if question.type == TEXT:
-        return tr._(
-            "Type your answer (up to {limit} characters).", limit=tr.number(question.max_length)
+        return tr.ngettext(
+            "Type your answer (up to {count} character).",
+            "Type your answer (up to {count} characters).",
+            question.max_length,
         )
     return ""
 
@@ -576,10 +578,11 @@ def _question_block(
         lines.append(tr._("By language:"))
         for code, breakdown in result.by_language.items():
             if question.type == RATING and breakdown.mean is not None:
-                detail = tr._(
+                detail = tr.ngettext(
+                    "average {mean} ({count} answer)",
                     "average {mean} ({count} answers)",
+                    breakdown.answered,
                     mean=_mean(tr, breakdown.mean),
-                    count=tr.number(breakdown.answered),
                 )
             else:
                 detail = _counts_line(tr, survey, question, breakdown)

@@ -34,8 +34,10 @@ def _area_line(tr: Translator, name: str, figures: AreaFigures) -> str:
     )
     resolved = tr.ngettext("{count} resolved", "{count} resolved", figures.resolved)
     if figures.median_response is not None:
-        response = tr._(
+        response = tr.ngettext(
+            "the only first response came within {time}",
             "half of the first responses came within {time}",
+            figures.responded,
             time=duration(tr, figures.median_response),
         )
     else:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from bot.config import City
+from bot.i18n import Catalogs
 from bot.services.privacy import DELETE_FLOW, KEEP_DAYS
 from bot.services.survey_definitions import check_survey
 from bot.services.surveys import respondent_key
 from bot.storage.reports import Report
 from bot.testing import CallbackQueryRecord, FakeMessage, FakeUser
+from bot.views import privacy as privacy_views
 from tests.harness import Harness
 from tests.integration.test_events import publish as publish_event
 from tests.integration.test_report_delivery import deliver_everything
@@ -121,6 +125,15 @@ async def test_privacy_says_what_is_stored_who_sees_it_and_for_how_long(harness:
     assert "messages it sent you: 90 days" in text
     assert "/mydata" in text and "/deletemydata" in text
     assert alice.last_message.buttons == ["📦 Get my data", "🗑 Delete my data"]
+
+
+def test_a_one_day_retention_reads_in_the_singular(city: City, catalogs: Catalogs) -> None:
+    one_day = replace(city, retention_days=1)
+    assert (
+        "1 day after the report is closed"
+        in privacy_views.privacy(catalogs.get("en"), one_day).text
+    )
+    assert "1 día después" in privacy_views.privacy(catalogs.get("es"), one_day).text
 
 
 @pytest.mark.parametrize("language", ["en", "es", "pt", "vi", "ar", "sq"])

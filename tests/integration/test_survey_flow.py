@@ -501,7 +501,7 @@ async def test_results_and_export_are_for_admins_only(harness: Harness) -> None:
     assert "Responses: 3 (0 complete, 3 unfinished)" in text
     assert "Average: 3.67 out of 5" in text  # (5 + 4 + 2) / 3
     assert "5 ★ — 1 (33%)" in text
-    assert "English: average 4.5 (2 answers)" in text and "Spanish: average 2 (1 answers)" in text
+    assert "English: average 4.5 (2 answers)" in text and "Spanish: average 2 (1 answer)" in text
     photos = [m for m in new if m.photo is not None]
     assert len(photos) == 2  # the rating and the yes/no question have answers
     assert all(m.photo is not None and m.photo[1].startswith(PNG_SIGNATURE) for m in photos)

@@ -94,8 +94,8 @@ async def test_digest_goes_to_opted_in_residents_once_in_their_language(
         harness.settings.city,
         DigestContent(
             month=datetime(2026, 11, 1).date(),
-            areas=(("main-south", AreaFigures(2, 1, 3 * HOUR)),),
-            citywide=AreaFigures(3, 2, 3 * HOUR),
+            areas=(("main-south", AreaFigures(2, 1, 3 * HOUR, 2)),),
+            citywide=AreaFigures(3, 2, 3 * HOUR, 2),
         ),
     )
     assert rosa_digest.raw_text == expected
@@ -112,22 +112,31 @@ async def test_digest_goes_to_opted_in_residents_once_in_their_language(
 
 
 def test_digest_lines_agree_with_one_and_two(city: City, catalogs: Catalogs) -> None:
-    en, es = catalogs.get("en"), catalogs.get("es")
+    en, es, ar = catalogs.get("en"), catalogs.get("es"), catalogs.get("ar")
     month = datetime(2026, 11, 1).date()
-    one = DigestContent(month=month, areas=(), citywide=AreaFigures(1, 1, 45 * 60))
+    one = DigestContent(month=month, areas=(), citywide=AreaFigures(1, 1, 45 * 60, 1))
     assert (
-        "<b>Whole city</b>: 1 concern received, 1 resolved; half of the first responses"
+        "<b>Whole city</b>: 1 concern received, 1 resolved; the only first response"
         " came within 45 min." in tviews.digest(en, city, one)
     )
     assert (
-        "<b>Toda la ciudad</b>: 1 problema reportado, 1 resuelto; la mitad de las primeras"
-        " respuestas llegaron en 45 min o menos." in tviews.digest(es, city, one)
+        "<b>Toda la ciudad</b>: 1 problema reportado, 1 resuelto; la única primera"
+        " respuesta llegó en 45 min o menos." in tviews.digest(es, city, one)
     )
-    two = DigestContent(month=month, areas=(), citywide=AreaFigures(2, 2, 2 * HOUR))
+    assert "الرد الأول الوحيد" in tviews.digest(ar, city, one)
+    # Three concerns, one of them answered: the response count, not the received one, counts.
+    one_of_three = DigestContent(month=month, areas=(), citywide=AreaFigures(3, 0, 45 * 60, 1))
+    assert (
+        "<b>Whole city</b>: 3 concerns received, 0 resolved; the only first response"
+        " came within 45 min." in tviews.digest(en, city, one_of_three)
+    )
+    two = DigestContent(month=month, areas=(), citywide=AreaFigures(2, 2, 2 * HOUR, 2))
     assert (
         "<b>Whole city</b>: 2 concerns received, 2 resolved; half of the first responses"
         " came within 2 hr." in tviews.digest(en, city, two)
     )
+    assert "la mitad de las primeras respuestas llegaron en 2 h" in tviews.digest(es, city, two)
+    assert "نصف الردود الأولى" in tviews.digest(ar, city, two)
     unanswered = DigestContent(month=month, areas=(), citywide=AreaFigures(2, 0, None))
     assert (
         "<b>Whole city</b>: 2 concerns received, 0 resolved; no first response to measure yet."

@@ -183,6 +183,13 @@ def test_card_shows_capacity_and_the_residents_answer(city: City, catalogs: Cata
     assert "Full (2 places)" in view.text and "number 1 on the waitlist" in view.text
     view = views.card(tr, city, item, counts=RsvpCounts(going=1), rsvp=None, position=0, now=0)
     assert "1 of 2 places taken" in view.text
+    single = event(capacity=1)
+    view = views.card(tr, city, single, counts=RsvpCounts(), rsvp=None, position=0, now=0)
+    assert "0 of 1 place taken" in view.text and "places" not in view.text
+    spanish = views.card(
+        catalogs.get("es"), city, single, counts=RsvpCounts(), rsvp=None, position=0, now=0
+    )
+    assert "0 de 1 cupo ocupado" in spanish.text
     over = views.card(
         tr, city, item, counts=RsvpCounts(), rsvp=None, position=0, now=item.ends_at + 1
     )

@@ -290,9 +290,13 @@ def test_month_figures_per_neighborhood_and_citywide() -> None:
         fact("noise", "main-south", "resolved", filed=end + HOUR, ack_after_h=1, status_after_h=2),
     ]
     figures = month_figures(facts, start, end)
-    assert figures["main-south"] == AreaFigures(received=2, resolved=1, median_response=3 * HOUR)
+    assert figures["main-south"] == AreaFigures(
+        received=2, resolved=1, median_response=3 * HOUR, responded=2
+    )
     assert figures["downtown"] == AreaFigures(received=0, resolved=1, median_response=None)
-    assert figures["*"] == AreaFigures(received=3, resolved=2, median_response=3 * HOUR)
+    assert figures["*"] == AreaFigures(
+        received=3, resolved=2, median_response=3 * HOUR, responded=2
+    )
     assert "piedmont" not in figures
     assert month_figures([], start, end) == {"*": AreaFigures()}
 

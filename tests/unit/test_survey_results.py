@@ -13,7 +13,7 @@ import pytest
 from bot.i18n import Catalogs
 from bot.services.charts import PNG_SIGNATURE, bar_chart
 from bot.services.survey_definitions import check_survey
-from bot.services.surveys import Survey, build_csv, compute_results
+from bot.services.surveys import Asking, Survey, build_csv, compute_results
 from bot.storage.surveys import Answer, Response, SurveyData
 from bot.views import surveys as views
 
@@ -168,6 +168,26 @@ def test_results_text_shows_the_figures(catalogs: Catalogs) -> None:
     assert "Bravo — 2 (100%)" in text and "Charlie — 0 (0%)" in text
     assert "“Great meeting, thanks” — English" in text
     assert "“=SUM(A1) señora” — language unknown" in text
+
+
+def test_counts_next_to_a_noun_agree_with_one(catalogs: Catalogs) -> None:
+    en, es = catalogs.get("en"), catalogs.get("es")
+    one_each = SurveyData(
+        responses=[response("r1", "en"), response("r2", "es")],
+        answers=[Answer("r1", "score", 5), Answer("r2", "score", 2)],
+    )
+    results = compute_results(make_survey(), one_each)
+    assert "English: average 5 (1 answer)" in "\n".join(views.results_texts(en, results, now=0.0))
+    assert "(1 respuesta)" in "\n".join(views.results_texts(es, results, now=0.0))
+    survey = make_survey()
+    (note,) = [q for q in survey.definition.questions if q.id == "note"]
+    for limit, english, spanish in (
+        (1, "(up to 1 character)", "(hasta 1 carácter)"),
+        (2, "(up to 2 characters)", "(hasta 2 caracteres)"),
+    ):
+        asking = Asking(survey, replace(note, max_length=limit), 4, 4, 1)
+        assert english in views.question_view(en, asking).text
+        assert spanish in views.question_view(es, asking).text
 
 
 def test_results_are_split_into_telegram_sized_messages(catalogs: Catalogs) -> None:
