@@ -2,7 +2,8 @@
 
 Each benchmark module has `run(smoke=False) -> dict` and `format_report(dict) -> str`,
 and measures its baseline in the same run, so the figures compare like with like on
-whatever machine runs them.
+whatever machine runs them. Each one runs in a process of its own, so its peak RSS is
+its own and not what an earlier benchmark left behind.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import importlib
 import os
 import platform
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -45,6 +47,13 @@ def write_docs(fresh: dict[str, str]) -> None:
     print(f"written to {DOCS}")
 
 
+def run_one(name: str, smoke: bool) -> str:
+    """One benchmark's report, measured in a fresh process."""
+    command = [sys.executable, "-m", "bench", "--one", name, *(["--smoke"] if smoke else [])]
+    child = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return child.stdout.rstrip("\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -54,15 +63,18 @@ def main(argv: list[str] | None = None) -> int:
         "--smoke", action="store_true", help="tiny sizes, to check that they still run"
     )
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process of run_one
     args = parser.parse_args(argv)
+    if args.one:
+        module = importlib.import_module(f"bench.{args.one}")
+        print(module.format_report(module.run(smoke=args.smoke)), flush=True)
+        return 0
     names = args.names or available()
     sections: list[str] = []
     for name in names:
-        module = importlib.import_module(f"bench.{name}")
         started = time.perf_counter()
         print(f"== {name} ...", flush=True)
-        results = module.run(smoke=args.smoke)
-        report = module.format_report(results)
+        report = run_one(name, args.smoke)
         print(report, flush=True)
         print(f"({name} took {time.perf_counter() - started:.1f} s)\n", flush=True)
         sections.append(f"## {name}\n\n```\n{report}\n```\n")
