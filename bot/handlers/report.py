@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 
 FLOW = "report"
 PRIVATE = filters.ChatType.PRIVATE
+# A Confirm pressed again this soon after its report was filed gets the "received"
+# answer again (see _filed_already), instead of "this button is no longer active".
+REFILED_WITHIN = 3600.0
 MAX_REPLY = 3500  # a relayed reply plus its header stays under Telegram's 4096
 
 
@@ -377,6 +380,8 @@ async def flow_button(update: Update, context: BotContext) -> None:
         or dialog.version != int(parts[1])
         or dialog.user_id != query.from_user.id
     ):
+        if len(parts) >= 3 and parts[2] == "ok" and await _filed_already(update, context):
+            return
         await query.answer(common_views.stale_button(tr), show_alert=True)
         return
     action, argument = parts[2], (parts[3] if len(parts) > 3 else "")
@@ -384,6 +389,31 @@ async def flow_button(update: Update, context: BotContext) -> None:
     handled = await _button(update, context, dialog, draft, action, argument)
     if not handled:
         await query.answer(common_views.stale_button(tr), show_alert=True)
+
+
+async def _filed_already(update: Update, context: BotContext) -> bool:
+    """Confirm pressed again on the summary of a report that was filed: say so again.
+
+    The first "received" may never have arrived (the bot restarted between filing the
+    report and answering); the report is recognised by its description in the summary.
+    """
+    query, resident = update.callback_query, context.resident
+    assert query is not None and resident is not None
+    summary = query.message
+    if not isinstance(summary, Message) or not summary.text:
+        return False
+    services = context.services
+    latest = await services.reports.for_resident(resident.user_id, 1)
+    if (
+        not latest
+        or services.clock.time() - latest[0].created_at > REFILED_WITHIN
+        or latest[0].description not in summary.text
+    ):
+        return False
+    await _close_buttons(update)
+    view = views.filed(context.tr, services.city, latest[0], _actions(context))
+    await _send(context, summary.chat.id, view)
+    return True
 
 
 async def _close_buttons(update: Update, text: str | None = None) -> None:

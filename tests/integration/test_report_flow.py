@@ -349,8 +349,54 @@ async def test_double_confirm_files_one_report(harness: Harness) -> None:
     summary = alice.last_message
     data = summary.callback_data("✅ Confirm and send")
     await alice.tap("✅ Confirm and send")
+    told = len(alice.messages)
     record = await harness.tg.press_callback(alice, summary, data)
-    assert record.show_alert
+    (report,) = await harness.services.reports.for_resident(alice.id)
+    # The second press is told the same: the report was received (and only one was filed).
+    assert not record.show_alert
+    (again,) = alice.messages[told:]
+    assert "received" in again.text and report.reference in again.text
+
+
+async def test_a_confirmation_lost_in_a_restart_is_given_again(harness: Harness) -> None:
+    alice = harness.resident("Alice")
+    await start_report(harness, alice, "Noise")
+    await alice.tap("Downtown")
+    await alice.send("Loud music every night until 3am")
+    await alice.tap("➡️ Continue")
+    await alice.tap("🕶 Stay anonymous")
+    summary = alice.last_message
+    data = summary.callback_data("✅ Confirm and send")
+    # The report is committed, then the bot stops before its answer reaches Alice.
+    harness.tg.faults.add(method="sendMessage", kind="500", times=5)
+    await alice.tap("✅ Confirm and send")
+    harness.tg.faults.clear()
+    assert not any("received" in m.text for m in alice.messages)
+    await harness.restart()
+    record = await harness.tg.press_callback(alice, summary, data)
+    (report,) = await harness.services.reports.for_resident(alice.id)
+    assert not record.show_alert
+    assert "received" in alice.last_message.text and report.reference in alice.last_message.text
+    assert len(await harness.services.reports.for_resident(alice.id)) == 1
+
+
+async def test_confirm_of_another_draft_is_not_taken_for_the_filed_report(
+    harness: Harness,
+) -> None:
+    alice = harness.resident("Alice")
+    await file_report(harness, alice, text="Loud music every night until 3am, again.")
+    await start_report(harness, alice, "Noise")
+    await alice.tap("Downtown")
+    await alice.send("A car has been parked on the sidewalk for a week")
+    await alice.tap("➡️ Continue")
+    await alice.tap("🕶 Stay anonymous")
+    summary = alice.last_message
+    data = summary.callback_data("✅ Confirm and send")
+    await alice.send("/cancel")
+    told = len(alice.messages)
+    record = await harness.tg.press_callback(alice, summary, data)
+    assert record.show_alert and "no longer works" in (record.text or "")
+    assert alice.messages[told:] == []
     assert len(await harness.services.reports.for_resident(alice.id)) == 1
 
 
