@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.storage.reports import Report
-from bot.testing import FakeUser
+from bot.testing import FakeMessage, FakeUser
 from tests.harness import Harness
 
 LONG_TEXT = "The streetlight at the corner of Main and Hollis has been dark for a week."
@@ -44,6 +44,16 @@ async def file_report(
     await user.tap(label(harness, user, "✅ Confirm and send"))
     (latest,) = await harness.services.reports.for_resident(user.id, limit=1)
     return latest
+
+
+async def to_summary(harness: Harness, user: FakeUser, text: str) -> FakeMessage:
+    """A Noise report in Downtown, anonymous, up to its summary; return the summary."""
+    await start_report(harness, user, "Noise")
+    await user.tap("Downtown")
+    await user.send(text)
+    await user.tap("➡️ Continue")
+    await user.tap("🕶 Stay anonymous")
+    return user.last_message
 
 
 def staff_texts(harness: Harness) -> list[str]:
@@ -341,12 +351,7 @@ async def test_stale_and_forged_flow_buttons_change_nothing(harness: Harness) ->
 
 async def test_double_confirm_files_one_report(harness: Harness) -> None:
     alice = harness.resident("Alice")
-    await start_report(harness, alice, "Noise")
-    await alice.tap("Downtown")
-    await alice.send("Loud music every night until 3am")
-    await alice.tap("➡️ Continue")
-    await alice.tap("🕶 Stay anonymous")
-    summary = alice.last_message
+    summary = await to_summary(harness, alice, "Loud music every night until 3am")
     data = summary.callback_data("✅ Confirm and send")
     await alice.tap("✅ Confirm and send")
     told = len(alice.messages)
@@ -360,12 +365,7 @@ async def test_double_confirm_files_one_report(harness: Harness) -> None:
 
 async def test_a_confirmation_lost_in_a_restart_is_given_again(harness: Harness) -> None:
     alice = harness.resident("Alice")
-    await start_report(harness, alice, "Noise")
-    await alice.tap("Downtown")
-    await alice.send("Loud music every night until 3am")
-    await alice.tap("➡️ Continue")
-    await alice.tap("🕶 Stay anonymous")
-    summary = alice.last_message
+    summary = await to_summary(harness, alice, "Loud music every night until 3am")
     data = summary.callback_data("✅ Confirm and send")
     # The report is committed, then the bot stops before its answer reaches Alice.
     harness.tg.faults.add(method="sendMessage", kind="500", times=5)
@@ -385,12 +385,7 @@ async def test_confirm_of_another_draft_is_not_taken_for_the_filed_report(
 ) -> None:
     alice = harness.resident("Alice")
     await file_report(harness, alice, text="Loud music every night until 3am, again.")
-    await start_report(harness, alice, "Noise")
-    await alice.tap("Downtown")
-    await alice.send("A car has been parked on the sidewalk for a week")
-    await alice.tap("➡️ Continue")
-    await alice.tap("🕶 Stay anonymous")
-    summary = alice.last_message
+    summary = await to_summary(harness, alice, "A car has been parked on the sidewalk for a week")
     data = summary.callback_data("✅ Confirm and send")
     await alice.send("/cancel")
     told = len(alice.messages)
