@@ -34,12 +34,13 @@ def _area_line(tr: Translator, name: str, figures: AreaFigures) -> str:
     )
     resolved = tr.ngettext("{count} resolved", "{count} resolved", figures.resolved)
     if figures.median_response is not None:
-        response = tr.ngettext(
-            "the only first response came within {time}",
-            "half of the first responses came within {time}",
-            figures.responded,
-            time=duration(tr, figures.median_response),
-        )
+        # Two sentences, not two plural forms: one response is not "half" of anything
+        # (and some languages have a single plural form).
+        time = duration(tr, figures.median_response)
+        if figures.responded == 1:
+            response = tr._("the only first response came within {time}", time=time)
+        else:
+            response = tr._("half of the first responses came within {time}", time=time)
     else:
         response = tr._("no first response to measure yet")
     return tr._(

@@ -137,6 +137,12 @@ def test_digest_lines_agree_with_one_and_two(city: City, catalogs: Catalogs) -> 
     )
     assert "la mitad de las primeras respuestas llegaron en 2 h" in tviews.digest(es, city, two)
     assert "نصف الردود الأولى" in tviews.digest(ar, city, two)
+    # A language with one plural form still tells "the only one" from "half of them".
+    vi = catalogs.get("vi")
+    assert "duy nhất" in tviews.digest(vi, city, one)
+    assert "một nửa" in tviews.digest(vi, city, two) and "duy nhất" not in tviews.digest(
+        vi, city, two
+    )
     unanswered = DigestContent(month=month, areas=(), citywide=AreaFigures(2, 0, None))
     assert (
         "<b>Whole city</b>: 2 concerns received, 0 resolved; no first response to measure yet."
