@@ -532,6 +532,10 @@ async def measure(path: Path, fraction: float, repeats: int) -> dict[str, Any]:
         await app.initialize()
         await start_services(app)
         await app.start()
+        # Periodic jobs (the quick_check 5 s after start, the alert ticks) would otherwise
+        # run in the middle of the figures below; each is measured on its own instead.
+        if app.job_queue is not None:
+            app.job_queue.scheduler.pause()
         return app
 
     async def stop(app: Any) -> None:
@@ -800,12 +804,15 @@ def format_report(results: dict[str, Any]) -> str:
     plan_200k = largest["plan_s"] * 200_000 / max(largest["planned"], 1)
     out += [
         "",
-        "ms: median of repeated calls; growth = largest / smallest size"
+        "ms: median of repeated calls, with the periodic jobs paused; growth = largest /"
+        " smallest size"
         f" (x{factor:g} more data); (!) marks growth well above linear;"
         " the 20 ms target is for the queries, not for start's parts or background jobs",
         f"planning scaled to 200,000 deliveries: {plan_200k:.2f} s",
         "growth: what counts or reads every matching row grows with the data by nature"
-        " (progress counts, planning: one row per recipient; quick_check: the whole file);"
+        " (progress counts, planning: one row per recipient, a little more than x10 as each"
+        " insert walks an outbox index already 10 times larger; quick_check: the whole"
+        " file);"
         " lookups by key stay flat (/myreports, the sender's claim, start's outbox"
         " recovery); start grows with the reports (report-link recovery reads each report"
         " once); the due-reminder tick with the events inside the next 24 h, which grow"
