@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Message, ReplyKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -170,12 +170,17 @@ def _step_view(context: BotContext, dialog: Dialog, draft: Draft) -> View:
     return views.summary(tr, city, draft, version=dialog.version)
 
 
-async def _go(context: BotContext, dialog: Dialog, draft: Draft, step: str) -> None:
-    """Store the new step, then show it."""
+async def _enter(context: BotContext, dialog: Dialog, draft: Draft, step: str) -> View:
+    """Store the new step; return its view."""
     if step == "confirm":
         draft.editing = False
     await _save(context, dialog, draft, step)
-    await _send(context, dialog.chat_id, _step_view(context, dialog, draft))
+    return _step_view(context, dialog, draft)
+
+
+async def _go(context: BotContext, dialog: Dialog, draft: Draft, step: str) -> None:
+    """Store the new step, then show it."""
+    await _send(context, dialog.chat_id, await _enter(context, dialog, draft, step))
 
 
 def _after(draft: Draft, step: str) -> str:
@@ -311,12 +316,15 @@ async def _place_chosen(context: BotContext, dialog: Dialog, draft: Draft) -> No
     """Acknowledge the place (this also takes the location keyboard away), then move on."""
     tr = context.tr
     place = views.place_text(tr, context.services.city, draft)
-    await _send(
-        context,
-        dialog.chat_id,
-        View(views.chosen(tr, tr._("Place"), place), views.cancel_keyboard(tr)),
-    )
-    await _go(context, dialog, draft, _after(draft, "where"))
+    recap = views.chosen(tr, tr._("Place"), place)
+    view = await _enter(context, dialog, draft, _after(draft, "where"))
+    if isinstance(view.keyboard, ReplyKeyboardMarkup):
+        # The next step brings a keyboard of its own in place of the location one: one
+        # message says both.
+        await _send(context, dialog.chat_id, View(recap + "\n\n" + view.text, view.keyboard))
+        return
+    await _send(context, dialog.chat_id, View(recap, views.cancel_keyboard(tr)))
+    await _send(context, dialog.chat_id, view)
 
 
 async def _what_message(

@@ -46,6 +46,15 @@ async def file_report(
     return latest
 
 
+def reply_keys(message: FakeMessage) -> list[list[str]]:
+    """The reply keyboard a message brought, as the rows of its labels."""
+    markup = message.sent_markup or {}
+    return [
+        [key["text"] if isinstance(key, dict) else str(key) for key in row]
+        for row in markup.get("keyboard", [])
+    ]
+
+
 async def to_summary(harness: Harness, user: FakeUser, text: str) -> FakeMessage:
     """A Noise report in Downtown, anonymous, up to its summary; return the summary."""
     await start_report(harness, user, "Noise")
@@ -282,12 +291,29 @@ async def test_edit_from_the_summary(harness: Harness) -> None:
     assert "Something else" in alice.last_message.text and "Please check" in alice.last_message.text
     await alice.tap("✏️ Edit")
     await alice.tap("Place")
+    shown = len(alice.messages)
     await alice.tap("Downtown")
-    assert "Downtown" in alice.last_message.text and "Please check" in alice.last_message.text
+    # The place is acknowledged on its own (taking the location keyboard away), then the
+    # summary with its buttons.
+    recap, summary = alice.messages[shown:]
+    assert recap.text == "Place: Downtown ✓" and reply_keys(recap) == [["✖ Cancel"]]
+    assert "Downtown" in summary.text and "Please check" in summary.text
     await alice.tap("✅ Confirm and send")
     (report,) = await harness.services.reports.for_resident(alice.id)
     assert report.category == "other" and report.neighborhood == "downtown"
     assert report.description == "Barking dogs all night long, every night since May"
+
+
+async def test_the_place_and_the_next_step_come_in_one_message(harness: Harness) -> None:
+    alice = harness.resident("Alice")
+    await start_report(harness, alice, "Noise")
+    shown = len(alice.messages)
+    await alice.tap("Main South")
+    (step,) = alice.messages[shown:]
+    assert step.text.startswith("Place: Main South ✓\n\nStep 3 of 4")
+    assert reply_keys(step) == [["✖ Cancel"]]  # the location keyboard is gone
+    await alice.send("The corner house plays loud music every night")  # step 3's answer
+    assert "Continue" in " ".join(alice.last_message.buttons)
 
 
 async def test_cancel_by_button_and_by_keyboard(harness: Harness) -> None:
