@@ -46,7 +46,7 @@ from bot.services.reports import (
 )
 from bot.services.staff import StaffService
 from bot.storage import Dialog, ResidentRepository, Transaction
-from bot.storage.reports import ReportRepository
+from bot.storage.reports import Report, ReportRepository
 from bot.views import common as common_views
 from bot.views import reports as views
 from bot.views.common import View
@@ -56,9 +56,6 @@ log = logging.getLogger(__name__)
 
 FLOW = "report"
 PRIVATE = filters.ChatType.PRIVATE
-# A Confirm pressed again this soon after its report was filed gets the "received"
-# answer again (see _filed_already), instead of "this button is no longer active".
-REFILED_WITHIN = 3600.0
 MAX_REPLY = 3500  # a relayed reply plus its header stays under Telegram's 4096
 
 
@@ -400,27 +397,22 @@ async def flow_button(update: Update, context: BotContext) -> None:
 
 
 async def _filed_already(update: Update, context: BotContext) -> bool:
-    """Confirm pressed again on the summary of a report that was filed: say so again.
+    """Confirm pressed again on the very summary a report was filed from: say so again.
 
     The first "received" may never have arrived (the bot restarted between filing the
-    report and answering); the report is recognised by its description in the summary.
+    report and answering). Any other summary's Confirm is a stale button.
     """
     query, resident = update.callback_query, context.resident
     assert query is not None and resident is not None
     summary = query.message
-    if not isinstance(summary, Message) or not summary.text:
+    if not isinstance(summary, Message):
         return False
     services = context.services
-    latest = await services.reports.for_resident(resident.user_id, 1)
-    if (
-        not latest
-        or services.clock.time() - latest[0].created_at > REFILED_WITHIN
-        or latest[0].description not in summary.text
-    ):
+    report = await services.reports.confirmed_from(resident.user_id, summary.message_id)
+    if report is None:
         return False
     await _close_buttons(update)
-    view = views.filed(context.tr, services.city, latest[0], _actions(context))
-    await _send(context, summary.chat.id, view)
+    await _send(context, summary.chat.id, _filed_view(context, report))
     return True
 
 
@@ -521,6 +513,7 @@ async def _confirm(update: Update, context: BotContext, dialog: Dialog, draft: D
         language=resident.language,
         reporter=Reporter(user.full_name, user.username),
         clear_dialog=clear,
+        confirm_message_id=query.message.message_id if query.message is not None else None,
     )
     if filed.report is None:
         # Over the hourly limit: the draft stays, and its Confirm button keeps working.
@@ -530,10 +523,15 @@ async def _confirm(update: Update, context: BotContext, dialog: Dialog, draft: D
         await _send(context, dialog.chat_id, text + "\n\n" + views.rate_limited_draft_kept(tr))
         return
     await _close_buttons(update)
-    view = views.filed(tr, services.city, filed.report, _actions(context))
-    if filed.report.staff_chat_id is None:
+    await _send(context, dialog.chat_id, _filed_view(context, filed.report))
+
+
+def _filed_view(context: BotContext, report: Report) -> View:
+    tr = context.tr
+    view = views.filed(tr, context.services.city, report, _actions(context))
+    if report.staff_chat_id is None:
         view = View(view.text + "\n\n" + views.no_staff_chat_note(tr), view.keyboard)
-    await _send(context, dialog.chat_id, view)
+    return view
 
 
 # --------------------------------------------------------------------------- /myreports

@@ -324,8 +324,12 @@ class ReportService:
         language: str,
         reporter: Reporter | None,
         clear_dialog: Callable[[Transaction], Any] | None = None,
+        confirm_message_id: int | None = None,
     ) -> Filed:
-        """Commit the report with its staff-chat outbox rows (and close the dialog), or refuse."""
+        """Commit the report with its staff-chat outbox rows (and close the dialog), or refuse.
+
+        `confirm_message_id`: the resident's summary message the report was confirmed from.
+        """
         if draft.category is None or description_problem(draft.text) is not None:
             raise ValueError("the draft is not complete")
         category = self._city.category(draft.category)
@@ -363,6 +367,8 @@ class ReportService:
                 return Filed(retry_at=quota.next_at or now + HOUR)
             reference = await self.repo.next_reference_in(tx, self.year(now))
             report = await self.repo.insert_in(tx, new, reference, now)
+            if confirm_message_id is not None:
+                await self.repo.set_confirm_message_in(tx, report.id, confirm_message_id)
             if destination is not None:
                 await self._announce_in(tx, report, now)
             if clear_dialog is not None:
@@ -463,6 +469,11 @@ class ReportService:
             )
 
     # -- residents reading their reports -----------------------------------------------------
+
+    async def confirmed_from(self, resident_id: int, message_id: int) -> Report | None:
+        """The report this resident confirmed from this summary message within the hour."""
+        since = self._clock.time() - HOUR
+        return await self.repo.confirmed_from(resident_id, message_id, since)
 
     async def for_resident(self, resident_id: int, limit: int = 10) -> list[Report]:
         return await self.repo.for_resident(resident_id, limit)

@@ -242,7 +242,8 @@ class PrivacyRepository:
         """Remove the link to the person from reports (id, new random pseudonym)."""
         await tx.executemany(
             "UPDATE reports SET resident_id = 0, resident_chat_id = 0, reporter_name = NULL,"
-            " reporter_username = NULL, photos = '[]', voice = NULL, pseudonym = ?,"
+            " reporter_username = NULL, photos = '[]', voice = NULL, confirm_message_id = NULL,"
+            " pseudonym = ?,"
             " redacted_at = ?, redacted_by = ? WHERE id = ?",
             ((pseudonym, now, by, report_id) for report_id, pseudonym in pseudonyms),
         )

@@ -365,6 +365,23 @@ class ReportRepository:
         row = await self._db.fetchone("SELECT * FROM reports WHERE reference = ?", (reference,))
         return None if row is None else _report(row)
 
+    @staticmethod
+    async def set_confirm_message_in(tx: Transaction, report_id: int, message_id: int) -> None:
+        await tx.execute(
+            "UPDATE reports SET confirm_message_id = ? WHERE id = ?", (message_id, report_id)
+        )
+
+    async def confirmed_from(
+        self, resident_id: int, message_id: int, since: float
+    ) -> Report | None:
+        """The resident's report confirmed from this summary message, filed after `since`."""
+        row = await self._db.fetchone(
+            "SELECT * FROM reports WHERE resident_id = ? AND confirm_message_id = ?"
+            " AND created_at >= ?",
+            (resident_id, message_id, since),
+        )
+        return None if row is None else _report(row)
+
     async def for_resident(self, resident_id: int, limit: int) -> list[Report]:
         rows = await self._db.fetchall(
             "SELECT * FROM reports WHERE resident_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",

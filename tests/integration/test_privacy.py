@@ -282,6 +282,11 @@ async def test_deletemydata_erases_the_person_and_keeps_anonymous_reports(
         assert after.resident_id == 0 and after.reporter_name is None and after.photos == ()
         assert after.pseudonym != before.pseudonym
         assert after.description == before.description and after.category == before.category
+    held = await harness.services.db.fetchval(
+        "SELECT count(*) FROM reports WHERE confirm_message_id IS NOT NULL AND id IN (?, ?)",
+        (named.id, anonymous.id),
+    )
+    assert held == 0  # nor the message of her chat they were confirmed from
     # Her finished survey answers stay for the results, unlinked.
     rows = await harness.services.db.fetchall(
         "SELECT user_id, respondent, status FROM survey_responses WHERE survey_id = ?",

@@ -406,6 +406,25 @@ async def test_a_confirmation_lost_in_a_restart_is_given_again(harness: Harness)
     assert len(await harness.services.reports.for_resident(alice.id)) == 1
 
 
+async def test_confirm_of_a_draft_with_the_same_words_is_not_taken_for_the_filed_one(
+    harness: Harness,
+) -> None:
+    alice = harness.resident("Alice")
+    words = "Streetlight out since Monday, very dark at night"
+    await file_report(harness, alice, text=words)
+    summary = await to_summary(harness, alice, words)  # the same words, another draft
+    data = summary.callback_data("✅ Confirm and send")
+    await alice.tap("✏️ Edit")  # the summary's buttons are now an older version
+    told = len(alice.messages)
+    record = await harness.tg.press_callback(alice, summary, data)
+    assert record.show_alert and "no longer works" in (record.text or "")
+    assert alice.messages[told:] == []
+    await alice.send("/cancel")
+    record = await harness.tg.press_callback(alice, summary, data)
+    assert record.show_alert
+    assert len(await harness.services.reports.for_resident(alice.id)) == 1
+
+
 async def test_confirm_of_another_draft_is_not_taken_for_the_filed_report(
     harness: Harness,
 ) -> None:
