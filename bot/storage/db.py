@@ -161,13 +161,16 @@ class Database:
         return cls(path, writer, reader, _connect_inline(path), _connect_inline(path))
 
     async def close(self) -> None:
-        if self._checkpoint is not None:
-            await asyncio.gather(self._checkpoint, return_exceptions=True)
         async with self._lock:
-            await self._writer.close()
-            await self._reader.close()
+            while self._checkpoint is not None:
+                await asyncio.gather(self._checkpoint, return_exceptions=True)
+                await asyncio.sleep(0)  # its done-callback clears it
+            # The inline connections first: the last connection to close checkpoints the
+            # WAL, and that is work for aiosqlite's thread, not for the event loop.
             self._inline_writer.close()
             self._inline_reader.close()
+            await self._writer.close()
+            await self._reader.close()
 
     @asynccontextmanager
     async def transaction(self, *, inline: bool = False) -> AsyncIterator[Transaction]:
@@ -182,21 +185,23 @@ class Database:
                 connection = self._inline_writer
                 try:
                     yield InlineTransaction(connection)
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-                else:
                     connection.execute("COMMIT")
-                    self._committed_inline()
+                except BaseException:
+                    # Also when COMMIT itself fails: the connection must not stay inside
+                    # a transaction (holding the write lock) once the lock is released.
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
+                    raise
+                self._committed_inline()
                 return
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(self._writer)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            else:
                 await self._writer.execute("COMMIT")
+            except BaseException:
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
+                raise
 
     def _begin_inline(self) -> bool:
         try:

@@ -153,3 +153,25 @@ async def test_inline_commits_leave_checkpoints_to_the_thread(
     assert busy == 0 and copied == pages > 0
     await asyncio.sleep(0)
     assert db._checkpoint is None and await count(db) == 25
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_a_failed_commit_leaves_no_transaction_open(db: Database, inline: bool) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+        await tx.execute(
+            "CREATE TABLE children (id INTEGER PRIMARY KEY, parent INTEGER"
+            " REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction(inline=inline) as tx:
+            await tx.execute("INSERT INTO children (parent) VALUES (42)")  # checked at COMMIT
+    assert not db._inline_writer.in_transaction and not db._writer.in_transaction
+    # Both ways of writing work again, and nothing of the failed transaction is left.
+    await db.write("INSERT INTO notes (body) VALUES ('after')")
+    async with db.transaction(inline=True) as tx:
+        await tx.execute("INSERT INTO parents (id) VALUES (1)")
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO children (parent) VALUES (1)")
+    assert await count(db) == 1
+    assert await db.fetchval("SELECT count(*) FROM children") == 1
