@@ -158,7 +158,17 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(path)
         reader = await _connect(path)
-        return cls(path, writer, reader, _connect_inline(path), _connect_inline(path))
+        database = cls(path, writer, reader, _connect_inline(path), _connect_inline(path))
+        mode = await database.fetchval("PRAGMA journal_mode")
+        if str(mode).lower() != "wal":
+            # WAL cannot work on some network file systems: readers and writers then
+            # block each other, and a crash may cost more than the last transactions.
+            log.error(
+                "the database %s is not in WAL mode (journal_mode=%s): keep it on a local disk",
+                path,
+                mode,
+            )
+        return database
 
     async def close(self) -> None:
         async with self._lock:

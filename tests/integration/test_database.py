@@ -175,3 +175,20 @@ async def test_a_failed_commit_leaves_no_transaction_open(db: Database, inline: 
         await tx.execute("INSERT INTO children (parent) VALUES (1)")
     assert await count(db) == 1
     assert await db.fetchval("SELECT count(*) FROM children") == 1
+
+
+async def test_a_database_that_cannot_use_wal_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(db_module, "_PRAGMAS", ("PRAGMA journal_mode=DELETE",))
+    monkeypatch.setattr(db_module, "_INLINE_PRAGMAS", ("PRAGMA busy_timeout=0",))
+    database = await Database.open(tmp_path / "plain.sqlite3")
+    try:
+        assert any("not in WAL mode" in r.getMessage() for r in caplog.records)
+    finally:
+        await database.close()
+    caplog.clear()
+    monkeypatch.undo()
+    database = await Database.open(tmp_path / "wal.sqlite3")  # the usual pragmas again
+    await database.close()
+    assert not any("WAL" in r.getMessage() for r in caplog.records)
