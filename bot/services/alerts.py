@@ -16,8 +16,6 @@ from datetime import datetime, timedelta
 from bot.services.events import (
     EventStores,
     Outgoing,
-    RenderCache,
-    each,
     enqueue_bulk,
     follows,
     reminder_offsets,
@@ -130,14 +128,10 @@ class AlertService(EventStores):
             if latest < 0:
                 return 0
             recipients = await self._reminder_audience_in(tx, event)
-            render = RenderCache(
-                self._catalogs,
-                lambda tr: self._renderer.reminder(tr, event),
-                self._city.default_language,
-            )
-            queued = await enqueue_bulk(
+            queued = await self._deliver_in(
                 tx,
-                each(recipients, render),
+                recipients,
+                lambda tr: self._renderer.reminder(tr, event),
                 key=f"reminder:{event.id}.{event.revision}:{latest}",
                 now=now,
                 priority=PRIORITY_RESIDENT,

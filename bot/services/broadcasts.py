@@ -17,7 +17,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.config import City
 from bot.i18n import Catalogs, Translator
-from bot.services.events import Outgoing, RenderCache
+from bot.services.events import Outgoing, RenderCache, each, enqueue_bulk
 from bot.storage.broadcasts import (
     Audience,
     Broadcast,
@@ -30,7 +30,6 @@ from bot.storage.events import cancel_outbox_batches_in, claim_dialog_in
 from bot.storage.outbox import (
     PRIORITY_BULK,
     PRIORITY_STAFF,
-    BulkMessage,
     OutboxItem,
     OutboxRepository,
 )
@@ -138,16 +137,6 @@ class BroadcastService:
             )
 
         cache = RenderCache(self._catalogs, render, default)
-        messages: dict[str, BulkMessage] = {}
-
-        def message_for(language: str) -> BulkMessage:
-            found = messages.get(language)
-            if found is None:
-                method, params = cache(language).call(0)
-                del params["chat_id"]  # each row puts its own in front
-                found = messages[language] = BulkMessage(method, params)
-            return found
-
         planned, after = 0, 0
         while True:  # a page of residents at a time keeps memory flat for 100,000
             page = await self._subscriptions.broadcast_audience_in(
@@ -159,9 +148,9 @@ class BroadcastService:
             )
             if not page:
                 break
-            planned += await OutboxRepository.enqueue_copies_in(
+            planned += await enqueue_bulk(
                 tx,
-                ((recipient.chat_id, message_for(recipient.language)) for recipient in page),
+                each(page, cache),
                 key=f"broadcast:{broadcast.id}",
                 now=now,
                 priority=PRIORITY_BULK,

@@ -261,6 +261,32 @@ class EventStores:
         self._clock = clock
         self._renderer = renderer
 
+    async def _deliver_in(
+        self,
+        tx: Transaction,
+        recipients: Iterable[Recipient],
+        render: Callable[[Translator], Outgoing],
+        *,
+        key: str,
+        now: float,
+        priority: int,
+        batch: str,
+        expires_at: float | None = None,
+        kind: str = "message",
+    ) -> int:
+        """Queue `render`'s message for every recipient, in their language; return how many."""
+        cache = RenderCache(self._catalogs, render, self._city.default_language)
+        return await enqueue_bulk(
+            tx,
+            each(recipients, cache),
+            key=key,
+            now=now,
+            priority=priority,
+            batch=batch,
+            expires_at=expires_at,
+            kind=kind,
+        )
+
 
 class EventService(EventStores):
     @property
@@ -426,14 +452,10 @@ class EventService(EventStores):
             audience = await self._subscriptions.event_audience_in(
                 tx, areas=event.areas, event_type=event.event_type
             )
-            render = RenderCache(
-                self._catalogs,
-                lambda tr: self._renderer.announcement(tr, event),
-                self._city.default_language,
-            )
-            announced = await enqueue_bulk(
+            announced = await self._deliver_in(
                 tx,
-                each(audience, render),
+                audience,
+                lambda tr: self._renderer.announcement(tr, event),
                 key=f"announce:{event.id}",
                 now=now,
                 priority=PRIORITY_BULK,
@@ -636,14 +658,10 @@ class EventService(EventStores):
             tx, [f"event:{after.id}:remind", f"event:{after.id}:announce"], now
         )
         audience = await self._notice_audience_in(tx, after)
-        render = RenderCache(
-            self._catalogs,
-            lambda tr: self._renderer.changed(tr, after, before),
-            self._city.default_language,
-        )
-        notified = await enqueue_bulk(
+        notified = await self._deliver_in(
             tx,
-            each(audience, render),
+            audience,
+            lambda tr: self._renderer.changed(tr, after, before),
             key=f"changed:{after.id}.{after.revision}",
             now=now,
             priority=PRIORITY_RESIDENT,
@@ -675,14 +693,10 @@ class EventService(EventStores):
                 now,
             )
             audience = await self._notice_audience_in(tx, cancelled)
-            render = RenderCache(
-                self._catalogs,
-                lambda tr: self._renderer.cancelled(tr, cancelled),
-                self._city.default_language,
-            )
-            notified = await enqueue_bulk(
+            notified = await self._deliver_in(
                 tx,
-                each(audience, render),
+                audience,
+                lambda tr: self._renderer.cancelled(tr, cancelled),
                 key=f"cancelled:{event_id}",
                 now=now,
                 priority=PRIORITY_RESIDENT,
@@ -702,14 +716,10 @@ class EventService(EventStores):
             recipients = [
                 Recipient(a.user_id, a.chat_id, a.language) for a in attendees if a.active
             ]
-            render = RenderCache(
-                self._catalogs,
-                lambda tr: self._renderer.attendee_message(tr, event, text_html),
-                self._city.default_language,
-            )
-            return await enqueue_bulk(
+            return await self._deliver_in(
                 tx,
-                each(recipients, render),
+                recipients,
+                lambda tr: self._renderer.attendee_message(tr, event, text_html),
                 key=f"attendees:{event_id}:{nonce}",
                 now=now,
                 priority=PRIORITY_RESIDENT,
