@@ -261,13 +261,7 @@ class Database:
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row of a lookup by key, read inline (see the module's notes)."""
-        try:
-            row: sqlite3.Row | None = self._inline_reader.execute(sql, params).fetchone()
-        except sqlite3.OperationalError as error:
-            if not _busy(error):
-                raise
-            return _first(await self._reader.execute_fetchall(sql, params))
-        return row
+        return _first(await self.fetchall(sql, params, inline=True))
 
     async def fetchall(
         self, sql: str, params: Params = (), *, inline: bool = False
