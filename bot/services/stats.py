@@ -4,8 +4,8 @@ queries are in `bot.storage.stats`; the texts and charts in `bot.views.stats`.
 
 /stats counts in SQL rather than reading every report, follower and RSVP: from tallies
 kept by triggers (migration 0008) and from indexes, with percentiles read at their ranks.
-The pure functions that take facts (`report_stats`, `hotspots`, `open_ages`,
-`event_stats`) define the same figures on a list and are what the tests compare with.
+The tests compare these figures with the same ones computed on every row
+(`tests/stats_reference.py`).
 
 Definitions (also what the tests compute by hand):
 
@@ -255,27 +255,6 @@ class ReportStats:
         return self.total - self.acknowledge.count
 
 
-def report_stats(
-    facts: Sequence[ReportFact],
-    *,
-    categories: Sequence[str] = (),
-    neighborhoods: Sequence[str] = (),
-) -> ReportStats:
-    acknowledged = [
-        f.acknowledged_at - f.created_at for f in facts if f.acknowledged_at is not None
-    ]
-    resolved = [
-        resolved_at - f.created_at for f in facts if (resolved_at := f.resolved_at) is not None
-    ]
-    return report_stats_of(
-        [ReportCount(f.category, f.neighborhood or NO_NEIGHBORHOOD, f.status, 1) for f in facts],
-        acknowledge=duration_stats([max(d, 0.0) for d in acknowledged]),
-        resolve=duration_stats([max(d, 0.0) for d in resolved]),
-        categories=categories,
-        neighborhoods=neighborhoods,
-    )
-
-
 def report_stats_of(
     counts: Iterable[ReportCount],
     *,
@@ -315,20 +294,6 @@ class OpenAges:
 def age_buckets() -> list[tuple[float, float | None]]:
     """AGE_BUCKETS in seconds."""
     return [(low * DAY, None if high is None else high * DAY) for low, high in AGE_BUCKETS]
-
-
-def open_ages(created_at: Iterable[float], now: float) -> OpenAges:
-    """Open reports by how long ago they were filed."""
-    ages = [max(now - moment, 0.0) for moment in created_at]
-    counts = []
-    for low, high in AGE_BUCKETS:
-        counts.append(
-            (
-                (low, high),
-                sum(1 for a in ages if low * DAY <= a and (high is None or a < high * DAY)),
-            )
-        )
-    return OpenAges(tuple(counts), max(ages) if ages else None)
 
 
 # --------------------------------------------------------------------------- hotspots
@@ -374,31 +339,6 @@ def hotspot_bounds(now: float) -> tuple[float, ...]:
     """The filing times that split the hotspot windows, from `now` back: a report filed in
     (bounds[i + 1], bounds[i]] is in window i (`now - 30 days < filed <= now` ...)."""
     return tuple(now - age * DAY for age in _HOTSPOT_AGES)
-
-
-def hotspots(facts: Iterable[ReportFact], now: float) -> list[Hotspot]:
-    """Every (neighborhood, category) with a report in the last 90 days, highest rise first.
-
-    Sorted by the 30-day rise, then the 90-day rise, then the recent counts.
-    """
-    bounds = hotspot_bounds(now)
-    counts: dict[tuple[str, str], list[int]] = {}
-    for fact in facts:
-        window = next(
-            (
-                index
-                for index in range(len(bounds) - 1)
-                if bounds[index + 1] < fact.created_at <= bounds[index]
-            ),
-            None,
-        )
-        if window is None:
-            continue
-        key = (fact.category, fact.neighborhood or NO_NEIGHBORHOOD)
-        counts.setdefault(key, [0] * (len(bounds) - 1))[window] += 1
-    return hotspots_of(
-        HotspotCount(category, hood, tuple(row)) for (category, hood), row in counts.items()
-    )
 
 
 def hotspots_of(counts: Iterable[HotspotCount]) -> list[Hotspot]:
@@ -492,24 +432,6 @@ class EventStats:
             places_taken=totals.places_taken,
             top=tuple(top),
         )
-
-
-def event_stats(events: Iterable[EventFact], *, top: int = TOP_EVENTS) -> EventStats:
-    """EventStats of these events (those of a period)."""
-    every = list(events)
-    held = [e for e in every if not e.cancelled]
-    limited = [e for e in held if e.capacity]
-    return EventStats(
-        held=len(held),
-        cancelled=len(every) - len(held),
-        going=sum(e.going for e in held),
-        maybe=sum(e.maybe for e in held),
-        declined=sum(e.no for e in held),
-        waitlist=sum(e.waitlist for e in held),
-        places=sum(e.capacity or 0 for e in limited),
-        places_taken=sum(e.going for e in limited),
-        top=tuple(sorted(held, key=lambda e: (-e.going, -e.maybe, e.starts_at))[:top]),
-    )
 
 
 def response_rate(survey: SurveyFact) -> float | None:

@@ -210,15 +210,6 @@ class StatsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def report_facts(self, created_from: float | None, created_to: float) -> list[ReportFact]:
-        """Reports filed in [created_from, created_to) (from the beginning when None)."""
-        rows = await self._db.fetchall(
-            f"SELECT {_FACT_COLUMNS} FROM reports WHERE created_at >= ? AND created_at < ?"
-            " ORDER BY created_at, id",
-            (created_from if created_from is not None else float("-inf"), created_to),
-        )
-        return [_fact(row) for row in rows]
-
     async def month_facts(self, start: float, end: float) -> list[ReportFact]:
         """Reports filed in [start, end), and reports resolved in it (filed earlier)."""
         rows = await self._db.fetchall(
@@ -251,14 +242,6 @@ class StatsRepository:
         )
         oldest, *counts = row[0]
         return [int(n) for n in counts], None if oldest is None else float(oldest)
-
-    async def open_created_at(self) -> list[float]:
-        """When each report that is still open was filed."""
-        rows = await self._db.fetchall(
-            "SELECT created_at FROM reports WHERE status IN ('new', 'acknowledged', 'in_progress')"
-            " ORDER BY created_at"
-        )
-        return [float(row[0]) for row in rows]
 
     async def data_version(self) -> int:
         """Changes whenever another connection commits: to tell whether several reads saw
@@ -402,17 +385,6 @@ class StatsRepository:
             active_residents=totals.get("active", 0),
             digest_readers=totals.get("readers", 0),
         )
-
-    async def events_between(self, start: float | None, end: float) -> list[EventFact]:
-        """Events starting in [start, end), with their RSVP counts (kept by triggers)."""
-        rows = await self._db.fetchall(
-            "SELECT e.id, e.title, e.starts_at, e.status, e.capacity, coalesce(t.going, 0),"
-            " coalesce(t.maybe, 0), coalesce(t.declined, 0), coalesce(t.waitlist, 0)"
-            " FROM events e LEFT JOIN rsvp_tallies t ON t.event_id = e.id"
-            " WHERE e.starts_at >= ? AND e.starts_at < ? ORDER BY e.starts_at, e.id",
-            (start if start is not None else float("-inf"), end),
-        )
-        return [_event_fact(row) for row in rows]
 
     async def event_totals(
         self, start: float | None, end: float, *, top: int

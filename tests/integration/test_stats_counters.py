@@ -20,10 +20,6 @@ from bot.services.stats import (
     EventStats,
     Period,
     StatsService,
-    event_stats,
-    hotspots,
-    open_ages,
-    report_stats,
 )
 from bot.storage import Database
 from bot.storage.events import EventRepository
@@ -33,6 +29,15 @@ from bot.storage.residents import ResidentRepository
 from bot.storage.stats import StatsRepository
 from bot.storage.subscriptions import SubscriptionRepository
 from tests.harness import Harness
+from tests.stats_reference import (
+    event_stats,
+    events_between,
+    hotspots,
+    open_ages,
+    open_created_at,
+    report_facts,
+    report_stats,
+)
 
 DAY = 86400.0
 
@@ -463,17 +468,17 @@ async def test_statistics_equal_the_figures_computed_from_every_report(
     assert isinstance(period, Period)
     stats = await service.statistics(period)
 
-    facts = await repo.report_facts(period.start, period.end)
+    facts = await report_facts(db, period.start, period.end)
     assert stats.reports == report_stats(
         facts,
         categories=[c.id for c in city.categories],
         neighborhoods=[n.id for n in city.neighborhoods],
     )
     assert stats.reports.acknowledge.count >= 3  # the comparison is not between nothings
-    everything = await repo.report_facts(None, math.inf)
+    everything = await report_facts(db, None, math.inf)
     assert stats.hotspots == tuple(hotspots(everything, now))
-    assert stats.open_ages == open_ages(await repo.open_created_at(), now)
-    events = await repo.events_between(period.start, period.end)
+    assert stats.open_ages == open_ages(await open_created_at(db), now)
+    events = await events_between(db, period.start, period.end)
     assert stats.events == event_stats(events, top=TOP_EVENTS)
 
 
@@ -485,7 +490,7 @@ async def test_times_read_at_their_ranks_equal_sorted_values(
     now = reports_of_a_year
     repo = StatsRepository(db)
     for start in (None, now - 20 * DAY, now - 300 * DAY):
-        facts = await repo.report_facts(start, now)
+        facts = await report_facts(db, start, now)
         acknowledge = sorted(
             max(f.acknowledged_at - f.created_at, 0.0)
             for f in facts
@@ -562,7 +567,7 @@ async def test_counts_and_times_are_read_again_when_a_write_lands_between(
     reports = await service.period_reports(period)
     assert repo.reads == 2
     assert reports == report_stats(
-        await repo.report_facts(None, period.end),
+        await report_facts(db, None, period.end),
         categories=[c.id for c in city.categories],
         neighborhoods=[n.id for n in city.neighborhoods],
     )

@@ -12,6 +12,7 @@ from bot.config import City
 from bot.services.stats import DAY, Period, PeriodKind, StatsService, month_bounds
 from bot.storage import Database
 from bot.storage.stats import StatsRepository
+from tests.stats_reference import events_between, open_created_at, report_facts
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 T = NOW.timestamp()
@@ -211,10 +212,9 @@ async def dataset(db: Database) -> Database:
 
 
 async def test_report_facts_of_a_period(dataset: Database) -> None:
-    repo = StatsRepository(dataset)
-    facts = await repo.report_facts(T - 30 * DAY, T + 1)
+    facts = await report_facts(dataset, T - 30 * DAY, T + 1)
     assert sorted(f.category for f in facts) == ["noise", "noise", "road"]
-    everything = await repo.report_facts(None, T + 1)
+    everything = await report_facts(dataset, None, T + 1)
     assert len(everything) == 6
     resolved = next(f for f in facts if f.status == "resolved")
     assert resolved.acknowledged_at == resolved.created_at + HOUR
@@ -223,7 +223,7 @@ async def test_report_facts_of_a_period(dataset: Database) -> None:
 
 async def test_open_reports_and_subscribers(dataset: Database) -> None:
     repo = StatsRepository(dataset)
-    opened = await repo.open_created_at()
+    opened = await open_created_at(dataset)
     assert opened == sorted([T - 3 * DAY, T - 10 * DAY, T - 100 * DAY])
     subs = await repo.subscribers()
     rows = {(r.area, r.language): r.count for r in subs.rows}
@@ -239,8 +239,7 @@ async def test_open_reports_and_subscribers(dataset: Database) -> None:
 
 
 async def test_events_and_rsvps_of_a_period(dataset: Database) -> None:
-    repo = StatsRepository(dataset)
-    events = await repo.events_between(T - 30 * DAY, T)
+    events = await events_between(dataset, T - 30 * DAY, T)
     assert [e.id for e in events] == [11, 10]
     meeting = events[1]
     assert (meeting.going, meeting.maybe, meeting.no, meeting.waitlist) == (2, 1, 1, 1)

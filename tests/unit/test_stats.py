@@ -15,19 +15,16 @@ from bot.services.stats import (
     PeriodKind,
     PeriodProblem,
     completion_rate,
-    event_stats,
-    hotspots,
     median,
     month_bounds,
     month_figures,
-    open_ages,
     parse_period,
     percentile,
-    report_stats,
     response_rate,
     subscriber_stats,
 )
 from bot.storage.stats import EventFact, ReportFact, SubscriberData, SubscriberRow, SurveyFact
+from tests.stats_reference import event_stats, hotspots, open_ages, report_stats
 
 TZ = ZoneInfo("America/New_York")
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in Worcester

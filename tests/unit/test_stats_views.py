@@ -21,14 +21,11 @@ from bot.services.stats import (
     PeriodKind,
     PeriodProblem,
     Statistics,
-    event_stats,
-    hotspots,
-    open_ages,
-    report_stats,
     subscriber_stats,
 )
 from bot.storage.stats import EventFact, ReportFact, SubscriberData, SubscriberRow, SurveyFact
 from bot.views import stats as views
+from tests.stats_reference import event_stats, hotspots, open_ages, report_stats
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC).timestamp()
 HOUR = 3600.0
