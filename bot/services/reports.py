@@ -8,6 +8,7 @@ this module stays free of Telegram and of presentation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -191,32 +192,24 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold().strip()
 
 
-def _emergency_needles(city: City) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
-    """The city's emergency words, normalized, and one pattern that finds any of them."""
-    cached = _NEEDLES.get(id(city))
-    if cached is not None and cached[0] is city:
-        return cached[1], cached[2]
+@functools.lru_cache(maxsize=8)
+def _emergency_needles(words: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    """The emergency words, normalized, and one pattern that finds any of them."""
     needles: list[str] = []
-    for language in city.languages:
-        for word in city.emergency_words.get(language, ()):
-            needle = normalize(word)
-            if needle and needle not in needles:
-                needles.append(needle)
+    for word in words:
+        needle = normalize(word)
+        if needle and needle not in needles:
+            needles.append(needle)
     alternatives = "|".join(re.escape(needle) for needle in needles)
     pattern = re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)") if needles else None
-    if len(_NEEDLES) >= 8:  # one City in production; tests make many
-        _NEEDLES.clear()
-    _NEEDLES[id(city)] = (city, tuple(needles), pattern)
     return tuple(needles), pattern
-
-
-# The city's configuration is read once at start; its words are compiled once per City.
-_NEEDLES: dict[int, tuple[City, tuple[str, ...], re.Pattern[str] | None]] = {}
 
 
 def find_emergency_words(text: str, city: City) -> list[str]:
     """Emergency words or phrases of any enabled language found in `text` (whole words)."""
-    needles, anything = _emergency_needles(city)
+    needles, anything = _emergency_needles(
+        tuple(word for code in city.languages for word in city.emergency_words.get(code, ()))
+    )
     haystack = normalize(text)
     if anything is None or anything.search(haystack) is None:
         return []  # the usual case, in one pass over the text
