@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.testing.errors import ApiError, bad_request, not_found, unauthorized
 from bot.testing.faults import Fault
 from bot.testing.limits import SEND_METHODS
-from bot.testing.objects import JSON, FakeChat
+from bot.testing.objects import JSON, FakeChat, json_copy
 from bot.testing.params import Params
 from bot.testing.records import Call, UploadedFile
 from bot.testing.registry import METHODS, canonical_name, is_real_api_method
@@ -192,7 +191,7 @@ def _log(
             chat_id=chat_id,
             ok=ok,
             error_code=error_code,
-            result=copy.deepcopy(result),
+            result=json_copy(result),
             description=description,
             fault=fault,
             limited=limited,

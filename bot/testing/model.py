@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -13,7 +12,7 @@ from bot.testing.dispatch import Outcome
 from bot.testing.errors import bad_request, forbidden
 from bot.testing.faults import FaultInjector, HasId
 from bot.testing.limits import FloodMeter, flood_violations
-from bot.testing.objects import JSON, FakeChat, FakeMessage
+from bot.testing.objects import JSON, FakeChat, FakeMessage, json_copy
 from bot.testing.records import (
     Call,
     CallbackQueryRecord,
@@ -260,7 +259,7 @@ class FakeTelegram:
 
     def commands(self, language_code: str = "", scope: object = None) -> list[JSON]:
         """The commands setMyCommands stored for exactly this scope and language."""
-        return copy.deepcopy(self.bot_commands.get((self.scope_key(scope), language_code), []))
+        return json_copy(self.bot_commands.get((self.scope_key(scope), language_code), []))
 
     def bot_text(self, kind: str, language_code: str = "") -> str:
         """The stored bot "name", "description" or "short_description" for a language."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import pickle
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.testing.records import StoredFile
 
@@ -12,6 +13,22 @@ if TYPE_CHECKING:
     from bot.testing.users import FakeUser
 
 JSON = dict[str, Any]
+T = TypeVar("T")
+
+
+def json_copy(value: T) -> T:
+    """A deep copy of Bot API data (dicts, lists and plain values).
+
+    The fake copies every update it emits and every message it returns, as Telegram's
+    answers are fresh JSON each time. Pickling does that about five times faster than
+    `copy.deepcopy`, which keeps the fake's own cost small next to the bot's in the
+    benchmarks; anything pickle refuses is copied the slow way.
+    """
+    try:
+        copied: T = pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return copy.deepcopy(value)
+    return copied
 
 
 def _button_label(button: object) -> str:
@@ -79,7 +96,7 @@ class FakeMessage:
 
     def to_json(self) -> JSON:
         """Return a deep copy of the message as the Bot API shows it."""
-        return copy.deepcopy(self.data)
+        return json_copy(self.data)
 
     @property
     def message_id(self) -> int:
@@ -111,7 +128,7 @@ class FakeMessage:
     @property
     def reply_markup(self) -> JSON | None:
         """The markup the sender attached (inline keyboard, reply keyboard, removal, ...)."""
-        return copy.deepcopy(self.sent_markup)
+        return json_copy(self.sent_markup)
 
     @property
     def button_rows(self) -> list[list[str]]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.testing.errors import ApiError
-from bot.testing.objects import JSON
+from bot.testing.objects import JSON, json_copy
 
 UpdateSink = Callable[[JSON], Awaitable[object]]
 # Telegram's default when allowed_updates was never given: everything but these.
@@ -73,7 +72,7 @@ class UpdateQueue:
 
     async def emit(self, update: JSON) -> JSON:
         """Number ``update`` (unless it has an id) and deliver it."""
-        update = copy.deepcopy(update)
+        update = json_copy(update)
         if "update_id" not in update:
             update["update_id"] = self._next_id
             self._next_id += 1
@@ -81,7 +80,7 @@ class UpdateQueue:
             self._next_id = max(self._next_id, int(update["update_id"]) + 1)
         self.history.append(update)
         await self.deliver(update)
-        return copy.deepcopy(update)
+        return json_copy(update)
 
     async def deliver(self, update: JSON) -> None:
         """Hand an (already numbered) update to the sink or queue it for getUpdates."""
@@ -90,20 +89,20 @@ class UpdateQueue:
             self._sinks_in_flight += 1
             self.touch()
             try:
-                await sink(copy.deepcopy(update))
+                await sink(json_copy(update))
             finally:
                 self._sinks_in_flight -= 1
                 self.touch()
             return
         if self._is_allowed(update):
-            self._pending.append(_Pending(copy.deepcopy(update)))
+            self._pending.append(_Pending(json_copy(update)))
             self.touch()
 
     async def redeliver(self, update_id: int) -> None:
         """Deliver a past update again with the same update_id."""
         for update in self.history:
             if update["update_id"] == update_id:
-                await self.deliver(copy.deepcopy(update))
+                await self.deliver(json_copy(update))
                 return
         raise KeyError(f"no update with id {update_id}")
 
@@ -116,7 +115,7 @@ class UpdateQueue:
     @property
     def pending(self) -> list[JSON]:
         """Copies of the updates not yet confirmed by an offset."""
-        return [copy.deepcopy(item.update) for item in self._pending]
+        return [json_copy(item.update) for item in self._pending]
 
     def drop_pending(self) -> None:
         """Forget every queued update."""
@@ -147,7 +146,7 @@ class UpdateQueue:
         ][:limit]
         for item in ready:
             item.delivered = True
-        return [copy.deepcopy(item.update) for item in ready]
+        return [json_copy(item.update) for item in ready]
 
     async def long_poll(
         self,
