@@ -7,10 +7,11 @@ import re
 import sqlite3
 
 from telegram import ChatMemberUpdated, Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
+from bot.delivery.replies import ReplyMarkup, reply_html
 from bot.handlers import errors
 from bot.handlers.flows import Router
 from bot.i18n import detect_language
@@ -65,11 +66,13 @@ def menu_actions(context: BotContext, router: Router) -> list[str]:
     return [action for action, _label in views.MENU if action in router.menu]
 
 
-async def reply(update: Update, context: BotContext, text: str, keyboard: object = None) -> None:
+async def reply(
+    update: Update, context: BotContext, text: str, keyboard: ReplyMarkup | None = None
+) -> None:
     message = update.effective_message
     if message is None:
         return
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)  # type: ignore[arg-type]
+    await reply_html(context.bot, message, text, keyboard)
 
 
 def make_start(router: Router):  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotApplication, BotContext, Services
+from bot.delivery.replies import edit_html, remove_buttons, send_html
 from bot.handlers import staff as staff_handlers
 from bot.handlers.flows import Feature, Router
 from bot.i18n import detect_language
@@ -126,12 +127,10 @@ def _actions(context: BotContext) -> list[str] | None:
     return actions
 
 
-async def _send(context: BotContext, chat_id: int, view: View | str) -> Message:
+async def _send(context: BotContext, chat_id: int, view: View | str) -> None:
     if isinstance(view, str):
         view = View(view)
-    return await context.bot.send_message(
-        chat_id, view.text, parse_mode=ParseMode.HTML, reply_markup=view.keyboard
-    )
+    await send_html(context.bot, chat_id, view.text, view.keyboard)
 
 
 async def _save(context: BotContext, dialog: Dialog, draft: Draft, step: str) -> None:
@@ -421,11 +420,14 @@ async def _close_buttons(update: Update, text: str | None = None) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
+    pressed = query.message
+    if pressed is None:  # a button under an inline-mode message: nothing to edit here
+        return
     try:
         if text is None:
-            await query.edit_message_reply_markup(None)
+            await remove_buttons(query.get_bot(), pressed.chat.id, pressed.message_id)
         else:
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+            await edit_html(query.get_bot(), pressed.chat.id, pressed.message_id, text)
     except BadRequest as error:
         log.debug("could not close the buttons: %s", error)
 

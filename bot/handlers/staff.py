@@ -10,7 +10,6 @@ from telegram import (
     ChatMemberAdministrator,
     ChatMemberOwner,
     ChatMemberRestricted,
-    LinkPreviewOptions,
     Message,
     Update,
 )
@@ -19,6 +18,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotApplication, BotContext, Services
+from bot.delivery.replies import edit_html
 from bot.services.reports import STATUS_CODES, Relayed
 from bot.services.staff import (
     CANNOT_POST,
@@ -185,11 +185,13 @@ async def status_button(update: Update, context: BotContext) -> None:
         services.catalogs.get(services.city.default_language), services.city, change.report
     )
     try:
-        await query.edit_message_text(
+        await edit_html(
+            query.get_bot(),
+            message.chat.id,
+            message.message_id,
             text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            keyboard,
+            link_preview=False,
         )
     except BadRequest as error:
         if "not modified" not in error.message:
