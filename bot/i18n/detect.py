@@ -34,8 +34,8 @@ How a message is decided - each step is a rule one can check, not a tuned blob:
    candidates only, with the word counts as its prior (`Detector.set_prior_map`), and
    accept its answer only if the words clearly side with it: more hits than any other
    language, decoys included. Otherwise None.
-6. Confidence. langdetect averages 7 random trials; `MIN_CONFIDENCE` = 0.8 means at
-   least 6 of them agree.
+6. Confidence. langdetect averages `TRIALS` (2) random trials; `MIN_CONFIDENCE` = 0.8
+   means both of them settled on the same language.
 
 Determinism and concurrency: each factory has its own fixed seed (the global
 `DetectorFactory.seed` is left alone), each call creates its own `Detector` (with its own
@@ -70,10 +70,18 @@ MIN_LENGTH: Final = 10
 MIN_CONFIDENCE: Final = 0.8
 """langdetect probability of the winner below which we say None (all trials agree)."""
 
-TRIALS: Final = 3
-"""langdetect's random trials per text (its default is 7). Measured on the detection
-corpus (`python -m bench.bench_detect`): the same figures in every column with 3 as
-with 7, in half the time (0.38 against 0.73 ms a message)."""
+TRIALS: Final = 2
+"""langdetect's random trials per text (its default is 7)."""
+
+CONVERGENCE: Final = 0.9999
+"""A trial stops sampling n-grams once one language's probability passes this (langdetect's
+default is 0.99999: each extra 9 costs about 25 more samples per trial).
+
+Both values were measured on the detection corpus (`python -m bench.bench_detect`, 433
+messages): with 2 trials to 0.9999 every column is as good as with langdetect's 7 trials
+to 0.99999 or better (Vietnamese 97.2 -> 98.6%, 30-79 characters 99.5 -> 100%, never
+wrong, no unsupported language taken for ours), in 0.27 ms a message instead of 0.73
+(0.39 with 3 trials). Fewer samples (2 trials to 0.999) start to cost Spanish answers."""
 
 SEED: Final = 0
 """langdetect's random seed: the same text always gets the same answer."""
@@ -374,6 +382,7 @@ def _langdetect(
     """
     detector = factory.create()
     detector.n_trial = TRIALS
+    detector.CONV_THRESHOLD = CONVERGENCE
     if hints:
         most = max(hints.values())
         detector.set_prior_map(
