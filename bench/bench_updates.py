@@ -183,24 +183,38 @@ class Probe:
 
 
 class ProbedRequest(FakeRequest):
-    """The fake's transport, noting when an update's first answering call was recorded."""
+    """The fake's transport, noting when an update's first answering call was recorded.
+
+    Telegram's side of each call (`serve`: routing it, answering it, encoding the answer)
+    and this probe's own notes are counted as the fake's CPU, like the answering itself;
+    what PTB does to send the call and read its answer stays the bot's.
+    """
 
     def __init__(self, tg: FakeTelegram, probe: Probe) -> None:
         super().__init__(tg)
         self.probe = probe
 
-    async def do_request(
-        self, url: str, method: str, *args: Any, **kwargs: Any
+    async def serve(
+        self,
+        url: str,
+        params: dict[str, Any],
+        files: dict[str, Any],
+        *,
+        read_timeout: float | None,
     ) -> tuple[int, bytes]:
-        answer = await super().do_request(url, method, *args, **kwargs)
-        update_id = _UPDATE.get()
-        if update_id is None:
+        probe, start = self.probe, time.thread_time()
+        before = probe.fake_cpu  # `timed_handle` adds the answering's share inside
+        try:
+            answer = await super().serve(url, params, files, read_timeout=read_timeout)
+            update_id = _UPDATE.get()
+            if update_id is not None:
+                name = url.rstrip("/").rsplit("/", 1)[-1]
+                if update_id not in probe.first and not name.lower().startswith("get"):
+                    probe.first[update_id] = time.monotonic()
+                probe.raw_results.setdefault(update_id, []).append((name, answer[1]))
             return answer
-        name = url.rstrip("/").rsplit("/", 1)[-1]
-        if update_id not in self.probe.first and not name.lower().startswith("get"):
-            self.probe.first[update_id] = time.monotonic()
-        self.probe.raw_results.setdefault(update_id, []).append((name, answer[1]))
-        return answer
+        finally:
+            probe.fake_cpu = before + (time.thread_time() - start)
 
 
 def instrument(

@@ -75,6 +75,24 @@ class FakeRequest(BaseRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Route one request to the fake and return Telegram's answer."""
+        # The client's side: PTB's own encoding of the parameters and files, as an HTTP
+        # transport reads them. Everything after it is Telegram's side (`serve`).
+        params = request_data.json_parameters if request_data is not None else {}
+        files = request_files(request_data)
+        timeout = read_timeout if isinstance(read_timeout, float | int) else self._read_timeout
+        if read_timeout is None:
+            timeout = None
+        return await self.serve(url, params, files, read_timeout=timeout)
+
+    async def serve(
+        self,
+        url: str,
+        params: dict[str, Any],
+        files: dict[str, UploadedFile],
+        *,
+        read_timeout: float | None,
+    ) -> tuple[int, bytes]:
+        """Telegram's side of one call: route it, answer it, encode the answer."""
         parts = urlsplit(url)
         file_match = _FILE_PATH.search(parts.path)
         if file_match:
@@ -82,18 +100,14 @@ class FakeRequest(BaseRequest):
         api_match = _API_PATH.search(parts.path)
         if not api_match:
             return 404, NOT_FOUND_BODY
-        params: dict[str, Any] = dict(parse_qsl(parts.query))
-        if request_data is not None:
-            params.update(request_data.json_parameters)
-        timeout = read_timeout if isinstance(read_timeout, float | int) else self._read_timeout
-        if read_timeout is None:
-            timeout = None
+        if parts.query:
+            params = {**dict(parse_qsl(parts.query)), **params}
         outcome = await self.tg.handle(
             api_match["method"],
             params,
-            request_files(request_data),
+            files,
             token=unquote(api_match["token"]),
-            read_timeout=timeout,
+            read_timeout=read_timeout,
         )
         if outcome.network == "drop":
             raise NetworkError("fake Telegram: the request was dropped before reaching Telegram")
