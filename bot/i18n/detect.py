@@ -36,6 +36,12 @@ How a message is decided - each step is a rule one can check, not a tuned blob:
    language, decoys included. Otherwise None.
 6. Confidence. langdetect averages `TRIALS` (2) random trials; `MIN_CONFIDENCE` = 0.8
    means both of them settled on the same language.
+7. Clear function words first. Before any statistics, a candidate with at least
+   `WORDS_DECIDE` (4) hints and at least `WORDS_MARGIN` (3) times as many as any other
+   language of the script (decoys included) is the answer: "The streetlight at the corner
+   of Main and Hollis has been dark for a week" has nine English function words and one
+   shared with Spanish and Portuguese ("a"). That is how most report texts read, and it
+   costs a few µs instead of langdetect's sampling over every profile of the script.
 
 Determinism and concurrency: each factory has its own fixed seed (the global
 `DetectorFactory.seed` is left alone), each call creates its own `Detector` (with its own
@@ -82,6 +88,13 @@ messages): with 2 trials to 0.9999 every column is as good as with langdetect's 
 to 0.99999 or better (Vietnamese 97.2 -> 98.6%, 30-79 characters 99.5 -> 100%, never
 wrong, no unsupported language taken for ours), in 0.27 ms a message instead of 0.73
 (0.39 with 3 trials). Fewer samples (2 trials to 0.999) start to cost Spanish answers."""
+
+WORDS_DECIDE: Final = 4
+WORDS_MARGIN: Final = 3
+"""Step 7: the hints a candidate needs, and its lead over every other language, to be the
+answer without langdetect. On the detection corpus this decides 112 of the 420 messages
+langdetect would see, none of them wrongly; (3 hints, twice the rival) would decide 216,
+also none wrongly, but leaves less room for languages that have no word list."""
 
 SEED: Final = 0
 """langdetect's random seed: the same text always gets the same answer."""
@@ -410,6 +423,15 @@ def _decide(group: _Group, raw: str, text: str) -> str | None:
     def rival(lang: str) -> int:
         return max((n for other, n in hints.items() if other != lang), default=0)
 
+    if hints:
+        leader = max(hints, key=hints.__getitem__)
+        count = hints[leader]
+        if (
+            leader in group.candidates
+            and count >= WORDS_DECIDE
+            and count >= WORDS_MARGIN * rival(leader)
+        ):
+            return leader
     if group.wide is not None:
         result = _langdetect(group.wide, text)
         if result is None:

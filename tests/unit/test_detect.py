@@ -293,6 +293,29 @@ async def test_usable_from_asyncio_worker_threads() -> None:
     assert answers == [detect_language(text, OURS) for _, text in rows]
 
 
+def test_clear_function_words_decide_without_langdetect(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    sample = detect._langdetect
+
+    def counting(factory: object, text: str, hints: object = None) -> object:
+        calls.append(text)
+        return sample(factory, text, hints)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(detect, "_langdetect", counting)
+    clear = "The streetlight at the corner of Main and Hollis has been dark for a week."
+    assert detect_language(clear, OURS) == "en"
+    assert calls == []
+    # "un", "en", "la": Spanish, but French and Italian share them: langdetect decides.
+    shared = "Un coche abandonado lleva un mes en la calle, sin placas."
+    assert detect_language(shared, OURS) == "es"
+    assert len(calls) >= 1
+    # A decoy's clear words never make a candidate the answer.
+    calls.clear()
+    french = "Je suis chez moi et il y a un trou dans la rue devant la maison."
+    assert detect_language(french, OURS) is None
+    assert calls
+
+
 # --- accuracy on the corpus (fixed data, no timings) --------------------------------------
 def test_corpus_has_the_agreed_shape() -> None:
     rows = load("detect.tsv")
