@@ -19,70 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import (
-    Bot,
-    ForceReply,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    TelegramObject,
-)
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatType, ParseMode
 
+from bot.views.markup import ReplyMarkup, markup_json, markup_param
+
 HTML = ParseMode.HTML.value
-ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
-
-
-_PLAIN = (str, int, float)  # bool is an int
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _fields(kind: type) -> tuple[str, ...]:
-    """The Bot API fields of a PTB class: its public slots, along the class hierarchy."""
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(
-            name
-            for klass in kind.__mro__
-            for name in getattr(klass, "__slots__", ())
-            if not name.startswith("_") and name != "api_kwargs"
-        )
-    return fields
-
-
-def _object_json(value: TelegramObject) -> dict[str, Any]:
-    """`value.to_dict()` for an object of plain fields and rows of such objects."""
-    if value.api_kwargs:
-        return value.to_dict()
-    out: dict[str, Any] = {}
-    for name in _fields(type(value)):
-        field = getattr(value, name)
-        if field is None:
-            continue
-        if isinstance(field, _PLAIN):
-            out[name] = field
-        elif isinstance(field, tuple) and all(isinstance(row, tuple) for row in field):
-            out[name] = [
-                [_object_json(item) if isinstance(item, TelegramObject) else item for item in row]
-                for row in field
-            ]
-        else:  # a nested object (a web app, a poll request, ...): PTB's own conversion
-            return value.to_dict()
-    return out
-
-
-def markup_json(markup: ReplyMarkup) -> dict[str, Any]:
-    """A keyboard as Telegram's JSON, the same dict as `markup.to_dict()`.
-
-    PTB's `to_dict` is generic and walks each button's every attribute through several
-    layers: about 45 µs for a nine-button keyboard, sent with almost every flow step.
-    Keyboards are plain data (text, callback data, a few flags), read here directly in
-    a few µs; a button with anything nested goes through `to_dict` as before.
-    """
-    return _object_json(markup)
+__all__ = ["ReplyMarkup", "edit_html", "markup_json", "remove_buttons", "reply_html", "send_html"]
 
 
 async def _call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
@@ -101,7 +44,7 @@ async def send_html(
     """Send an HTML message; return its message id."""
     params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": HTML}
     if keyboard is not None:
-        params["reply_markup"] = markup_json(keyboard)
+        params["reply_markup"] = markup_param(keyboard)
     if thread_id is not None:
         params["message_thread_id"] = thread_id
     if reply_to is not None:

@@ -47,6 +47,9 @@ def placeholders(message: str) -> set[str]:
     return set(_PLACEHOLDER_RE.findall(message))
 
 
+_SMALL = 1000  # integers below this are formatted once per translator
+
+
 class Translator:
     """Translate and format for one language, in one timezone."""
 
@@ -56,6 +59,7 @@ class Translator:
         self.language = language
         self.timezone = timezone
         self._translations = translations
+        self._numbers: dict[int, str] = {}
 
     @cached_property
     def locale(self) -> Locale:
@@ -122,6 +126,11 @@ class Translator:
         return format_time(self.local(moment), "short", locale=self.locale)
 
     def number(self, value: float) -> str:
+        if type(value) is int and 0 <= value < _SMALL:  # step numbers, counts: kept
+            text = self._numbers.get(value)
+            if text is None:
+                text = self._numbers[value] = format_decimal(value, locale=self.locale)
+            return text
         return format_decimal(value, locale=self.locale)
 
     def list(self, items: Iterable[str]) -> str:

@@ -15,9 +15,9 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from bot.clock import Clock
 from bot.config import Category, City, Neighborhood
@@ -90,12 +90,17 @@ class Draft:
     editing: bool = False  # return to the summary after the step
 
     def to_data(self) -> dict[str, Any]:
-        return asdict(self)
+        # `asdict` walks every value recursively; the fields are plain values and lists
+        # of plain values, copied here so that the data never shares a list with the draft.
+        return {
+            name: list(value) if isinstance(value, list) else value
+            for name in _DRAFT_FIELDS
+            for value in (getattr(self, name),)
+        }
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Draft:
-        names = {item.name for item in fields(cls)}
-        return cls(**{name: value for name, value in data.items() if name in names})
+        return cls(**{name: data[name] for name in _DRAFT_FIELDS if name in data})
 
     @property
     def has_place(self) -> bool:
@@ -111,6 +116,9 @@ class Draft:
         for word in words:
             if word not in self.emergency_words:
                 self.emergency_words.append(word)
+
+
+_DRAFT_FIELDS: Final = tuple(item.name for item in fields(Draft))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from html import escape
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
     ReplyKeyboardMarkup,
 )
 
@@ -18,6 +17,7 @@ from bot.i18n import N_, Translator
 from bot.services.reports import MAX_PHOTOS, MAX_TEXT, MIN_TEXT, Draft
 from bot.storage.reports import Report, ReportEvent
 from bot.views.common import View, emergency_notice, main_menu
+from bot.views.markup import reply_keyboard
 
 FLOW_PREFIX = "rf"
 HISTORY_PREFIX = "rh"
@@ -64,7 +64,7 @@ def _cancel_button(tr: Translator, version: int) -> InlineKeyboardButton:
 
 def cancel_keyboard(tr: Translator) -> ReplyKeyboardMarkup:
     """A reply keyboard with only Cancel: replaces the main menu while a report is written."""
-    return ReplyKeyboardMarkup([[tr._(CANCEL)]], resize_keyboard=True)
+    return reply_keyboard(((tr._(CANCEL),),))
 
 
 def is_cancel(text: str, translators: Sequence[Translator]) -> bool:
@@ -111,11 +111,10 @@ def category_step(tr: Translator, city: City, version: int) -> View:
 
 def where_step(tr: Translator, city: City) -> View:
     names = [n.name(tr.language, city.default_language) for n in city.neighborhoods]
-    rows: list[list[KeyboardButton]] = [
-        [KeyboardButton(tr._(SHARE_LOCATION), request_location=True)]
-    ]
-    rows += [[KeyboardButton(name) for name in names[i : i + 2]] for i in range(0, len(names), 2)]
-    rows.append([KeyboardButton(tr._(CANCEL))])
+    rows = (
+        *(tuple(names[i : i + 2]) for i in range(0, len(names), 2)),
+        (tr._(CANCEL),),
+    )
     text = (
         step_header(tr, 2)
         + "\n"
@@ -124,7 +123,7 @@ def where_step(tr: Translator, city: City) -> View:
             " address or a landmark (for example “corner of Main St and Hollis St”)."
         )
     )
-    return View(text, ReplyKeyboardMarkup(rows, resize_keyboard=True))
+    return View(text, reply_keyboard(rows, location=tr._(SHARE_LOCATION)))
 
 
 def outside_area(tr: Translator, city: City, version: int) -> View:

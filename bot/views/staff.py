@@ -27,6 +27,7 @@ from bot.services.staff import (
     StaffChatStatus,
 )
 from bot.storage.reports import OPEN_STATUSES, Report, StatusCounts
+from bot.views.markup import markup_json
 from bot.views.reports import category_name, neighborhood_name, status_label
 
 STATUS_PREFIX = "rs"
@@ -303,7 +304,7 @@ class ReportTexts:
 
     def staff_card(self, report: Report) -> tuple[str, dict[str, Any]]:
         text, keyboard = card(self.staff_tr, self._city, report)
-        return text, keyboard.to_dict()
+        return text, markup_json(keyboard)
 
     def staff_media_caption(self, report: Report) -> str:
         return "📎 " + escape(report.reference)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -36,6 +37,7 @@ from bot.services.reports import Draft
 from bot.testing import FakeRequest, FakeTelegram
 from bot.views import common as common_views
 from bot.views import reports as report_views
+from bot.views.markup import markup_param
 
 
 @pytest.fixture
@@ -125,6 +127,42 @@ def test_markup_json_is_ptb_json_for_every_flow_keyboard(city: City, catalogs: C
 )
 def test_markup_json_falls_back_to_ptb_for_nested_fields(markup: Any) -> None:
     assert markup_json(markup) == markup.to_dict()
+
+
+def test_shared_reply_keyboards_are_built_once_and_sent_as_ptb_would(
+    city: City, catalogs: Catalogs
+) -> None:
+    for language in city.languages:
+        tr = catalogs.get(language)
+        shared = [
+            common_views.main_menu(tr),
+            report_views.cancel_keyboard(tr),
+            report_views.where_step(tr, city).keyboard,
+        ]
+        again = [
+            common_views.main_menu(tr),
+            report_views.cancel_keyboard(tr),
+            report_views.where_step(tr, city).keyboard,
+        ]
+        assert all(a is b for a, b in zip(shared, again, strict=True))
+        for keyboard in shared:
+            assert isinstance(keyboard, ReplyKeyboardMarkup)
+            assert json.loads(markup_param(keyboard)) == keyboard.to_dict()  # type: ignore[arg-type]
+    where = report_views.where_step(catalogs.get(city.default_language), city).keyboard
+    assert isinstance(where, ReplyKeyboardMarkup)
+    assert where.keyboard[0][0].request_location is True
+    # A keyboard built elsewhere is converted each time, never mistaken for a shared one.
+    other = ReplyKeyboardMarkup([["a"]], resize_keyboard=True)
+    assert markup_param(other) == other.to_dict()
+
+
+async def test_a_shared_keyboard_reaches_telegram_as_json_text(
+    tg: FakeTelegram, bot: Bot, city: City, catalogs: Catalogs
+) -> None:
+    user = tg.user("Rosa", language="es")
+    keyboard = common_views.main_menu(catalogs.get("es"))
+    await send_html(bot, user.chat.id, "hola", keyboard)
+    assert user.chat.messages[-1].reply_markup == keyboard.to_dict()
 
 
 # --------------------------------------------------------------------------- calls

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -97,6 +98,10 @@ def test_draft_round_trips_and_ignores_unknown_keys() -> None:
     data = draft.to_data()
     assert Draft.from_data({**data, "from_an_old_version": 1}) == draft
     assert Draft.from_data({}) == Draft()
+    assert data == asdict(draft)
+    assert json.loads(json.dumps(data)) == data
+    data["photos"].append("c")  # the stored data shares no list with the draft
+    assert draft.photos == ["a", "b"]
 
 
 # --------------------------------------------------------------------------- staff routing
