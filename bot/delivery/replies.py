@@ -84,7 +84,7 @@ async def edit_html(
         "parse_mode": HTML,
     }
     if keyboard is not None:
-        params["reply_markup"] = markup_json(keyboard)
+        params["reply_markup"] = markup_param(keyboard)
     if not link_preview:
         params["link_preview_options"] = {"is_disabled": True}
     await _call(bot, "editMessageText", params)

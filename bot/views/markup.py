@@ -1,18 +1,21 @@
-"""Keyboards as Telegram's JSON, and the reply keyboards shared by every resident.
+"""Keyboards as Telegram's JSON, and the keyboards shared by many residents.
 
 A reply keyboard (the main menu, Cancel, the neighborhoods) depends only on its labels,
-so it is built once per set of labels and its JSON encoded once: almost every step of a
-flow sends one, and PTB builds and checks every button of a new keyboard object.
+and a flow step's inline keyboard only on its labels and callback data (which carry the
+dialog's version: the same small numbers for everyone starting a report). Each is built
+once per set of labels and its JSON encoded once: almost every step of a flow sends one,
+and PTB builds and checks every button of a new keyboard object (about 10 µs a button).
 """
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import (
     ForceReply,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -22,12 +25,16 @@ from telegram import (
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 Rows = tuple[tuple[str, ...], ...]
+Button = tuple[str, str]  # label, callback data
+ButtonRows = tuple[tuple[Button, ...], ...]
+SharedMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+_M = TypeVar("_M", InlineKeyboardMarkup, ReplyKeyboardMarkup)
 
 _PLAIN = (str, int, float)  # bool is an int
 _FIELDS: dict[type, tuple[str, ...]] = {}
 # id(shared keyboard) -> (the keyboard, its JSON text). The keyboard is kept here, so its
 # id cannot be taken by another object while the entry exists.
-_ENCODED: dict[int, tuple[ReplyKeyboardMarkup, str]] = {}
+_ENCODED: dict[int, tuple[SharedMarkup, str]] = {}
 _ENCODED_MAX = 4096
 
 
@@ -102,7 +109,23 @@ def reply_keyboard(
         keyboard.append([KeyboardButton(location, request_location=True)])
     keyboard += [list(row) for row in rows]
     markup = ReplyKeyboardMarkup(keyboard, resize_keyboard=True, is_persistent=persistent or None)
-    if len(_ENCODED) >= _ENCODED_MAX:  # more label sets than any city has: start afresh
+    return _shared(markup)
+
+
+@lru_cache(maxsize=2048)
+def inline_keyboard(rows: ButtonRows) -> InlineKeyboardMarkup:
+    """Inline buttons from rows of (label, callback data), built once per set of rows.
+
+    The same object is returned for the same rows: never change it.
+    """
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+    return _shared(markup)
+
+
+def _shared(markup: _M) -> _M:
+    if len(_ENCODED) >= _ENCODED_MAX:  # more keyboards than the caches keep: start afresh
         _ENCODED.clear()
     _ENCODED[id(markup)] = (markup, json.dumps(markup_json(markup)))
     return markup

@@ -17,7 +17,7 @@ from bot.i18n import N_, Translator
 from bot.services.reports import MAX_PHOTOS, MAX_TEXT, MIN_TEXT, Draft
 from bot.storage.reports import Report, ReportEvent
 from bot.views.common import View, emergency_notice, main_menu
-from bot.views.markup import reply_keyboard
+from bot.views.markup import Button, ButtonRows, inline_keyboard, reply_keyboard
 
 FLOW_PREFIX = "rf"
 HISTORY_PREFIX = "rh"
@@ -58,8 +58,8 @@ def _data(version: int, *parts: str) -> str:
     return ":".join((FLOW_PREFIX, str(version), *parts))
 
 
-def _cancel_button(tr: Translator, version: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(tr._(CANCEL), callback_data=_data(version, "cancel"))
+def _cancel_button(tr: Translator, version: int) -> Button:
+    return (tr._(CANCEL), _data(version, "cancel"))
 
 
 def cancel_keyboard(tr: Translator) -> ReplyKeyboardMarkup:
@@ -95,18 +95,12 @@ def step_header(tr: Translator, step: int) -> str:
 
 
 def category_step(tr: Translator, city: City, version: int) -> View:
-    rows = [
-        [
-            InlineKeyboardButton(
-                category.name(tr.language, city.default_language),
-                callback_data=_data(version, "cat", category.id),
-            )
-        ]
+    rows = tuple(
+        ((category.name(tr.language, city.default_language), _data(version, "cat", category.id)),)
         for category in city.categories
-    ]
-    rows.append([_cancel_button(tr, version)])
+    )
     text = step_header(tr, 1) + "\n" + tr._("What is your concern about?")
-    return View(text, InlineKeyboardMarkup(rows))
+    return View(text, inline_keyboard((*rows, (_cancel_button(tr, version),))))
 
 
 def where_step(tr: Translator, city: City) -> View:
@@ -127,20 +121,12 @@ def where_step(tr: Translator, city: City) -> View:
 
 
 def outside_area(tr: Translator, city: City, version: int) -> View:
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    tr._("Yes, use this location"), callback_data=_data(version, "loc", "yes")
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    tr._("No, choose again"), callback_data=_data(version, "loc", "no")
-                )
-            ],
-            [_cancel_button(tr, version)],
-        ]
+    keyboard = inline_keyboard(
+        (
+            ((tr._("Yes, use this location"), _data(version, "loc", "yes")),),
+            ((tr._("No, choose again"), _data(version, "loc", "no")),),
+            (_cancel_button(tr, version),),
+        )
     )
     text = tr._(
         "That location seems to be outside {city}. Is it right? The liaison team can only"
@@ -188,13 +174,10 @@ def what_received(tr: Translator, draft: Draft, version: int) -> View:
                 minimum=tr.number(MIN_TEXT),
             )
         )
-    rows = []
+    cancel: ButtonRows = ((_cancel_button(tr, version),),)
     if draft.text:
-        rows.append(
-            [InlineKeyboardButton(tr._("➡️ Continue"), callback_data=_data(version, "next"))]
-        )
-    rows.append([_cancel_button(tr, version)])
-    return View("\n".join(lines), InlineKeyboardMarkup(rows))
+        cancel = (((tr._("➡️ Continue"), _data(version, "next")),), *cancel)
+    return View("\n".join(lines), inline_keyboard(cancel))
 
 
 def attachments_line(tr: Translator, draft: Draft) -> str:
@@ -235,16 +218,12 @@ def identity_step(
     tr: Translator, *, default_anonymous: bool, sensitive: bool, version: int
 ) -> View:
     buttons = [
-        [
-            InlineKeyboardButton(
-                tr._("👤 Share my Telegram name"), callback_data=_data(version, "anon", "0")
-            )
-        ],
-        [InlineKeyboardButton(tr._("🕶 Stay anonymous"), callback_data=_data(version, "anon", "1"))],
+        ((tr._("👤 Share my Telegram name"), _data(version, "anon", "0")),),
+        ((tr._("🕶 Stay anonymous"), _data(version, "anon", "1")),),
     ]
     if default_anonymous:
         buttons.reverse()  # the default comes first
-    buttons.append([_cancel_button(tr, version)])
+    buttons.append((_cancel_button(tr, version),))
     lines = [
         step_header(tr, 4),
         tr._(
@@ -254,7 +233,7 @@ def identity_step(
     ]
     if sensitive:
         lines.append(tr._("For this kind of concern we suggest staying anonymous."))
-    return View("\n".join(lines), InlineKeyboardMarkup(buttons))
+    return View("\n".join(lines), inline_keyboard(tuple(buttons)))
 
 
 def place_text(tr: Translator, city: City, draft: Draft | Report) -> str:
@@ -291,37 +270,28 @@ def summary(tr: Translator, city: City, draft: Draft, *, version: int) -> View:
         if anonymous
         else tr._("<b>Your name:</b> shared with the liaison team")
     )
-    keyboard = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(tr._("✅ Confirm and send"), callback_data=_data(version, "ok"))],
-            [
-                InlineKeyboardButton(tr._("✏️ Edit"), callback_data=_data(version, "edit")),
-                _cancel_button(tr, version),
-            ],
-        ]
+    keyboard = inline_keyboard(
+        (
+            ((tr._("✅ Confirm and send"), _data(version, "ok")),),
+            ((tr._("✏️ Edit"), _data(version, "edit")), _cancel_button(tr, version)),
+        )
     )
     return View("\n".join(lines), keyboard)
 
 
 def edit_picker(tr: Translator, version: int) -> View:
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(tr._("Concern"), callback_data=_data(version, "e", "cat")),
-                InlineKeyboardButton(tr._("Place"), callback_data=_data(version, "e", "place")),
-            ],
-            [
-                InlineKeyboardButton(
-                    tr._("Description"), callback_data=_data(version, "e", "what")
-                ),
-                InlineKeyboardButton(tr._("Your name"), callback_data=_data(version, "e", "id")),
-            ],
-            [
-                InlineKeyboardButton(
-                    tr._("⬅️ Back to the summary"), callback_data=_data(version, "back")
-                )
-            ],
-        ]
+    keyboard = inline_keyboard(
+        (
+            (
+                (tr._("Concern"), _data(version, "e", "cat")),
+                (tr._("Place"), _data(version, "e", "place")),
+            ),
+            (
+                (tr._("Description"), _data(version, "e", "what")),
+                (tr._("Your name"), _data(version, "e", "id")),
+            ),
+            ((tr._("⬅️ Back to the summary"), _data(version, "back")),),
+        )
     )
     return View(tr._("What would you like to change?"), keyboard)
 

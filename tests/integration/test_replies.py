@@ -156,6 +156,18 @@ def test_shared_reply_keyboards_are_built_once_and_sent_as_ptb_would(
     assert markup_param(other) == other.to_dict()
 
 
+def test_flow_steps_share_their_inline_keyboard_per_version(city: City, catalogs: Catalogs) -> None:
+    tr = catalogs.get("es")
+    first = report_views.category_step(tr, city, 3).keyboard
+    assert report_views.category_step(tr, city, 3).keyboard is first
+    other = report_views.category_step(tr, city, 4).keyboard
+    assert isinstance(first, InlineKeyboardMarkup) and isinstance(other, InlineKeyboardMarkup)
+    assert other is not first
+    assert first.inline_keyboard[0][0].callback_data == f"rf:3:cat:{city.categories[0].id}"
+    assert other.inline_keyboard[0][0].callback_data == f"rf:4:cat:{city.categories[0].id}"
+    assert json.loads(markup_param(first)) == first.to_dict()  # type: ignore[arg-type]
+
+
 async def test_a_shared_keyboard_reaches_telegram_as_json_text(
     tg: FakeTelegram, bot: Bot, city: City, catalogs: Catalogs
 ) -> None:
