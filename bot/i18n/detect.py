@@ -216,6 +216,11 @@ _MARKS: Final[Mapping[str, frozenset[str]]] = {
     "ur": frozenset("ٹڈڑںےھ"),
 }
 _PUNCTUATION: Final[Mapping[str, frozenset[str]]] = {"es": frozenset("¿¡")}
+# The languages each function word belongs to: one lookup a word instead of one a language.
+_LANGS_OF_WORD: Final[Mapping[str, frozenset[str]]] = {
+    word: frozenset(lang for lang, words in _WORDS.items() if word in words)
+    for word in frozenset().union(*_WORDS.values())
+}
 
 PRIOR_BOOST: Final = 100.0
 PRIOR_CAP: Final = 3
@@ -283,17 +288,19 @@ def _is_vietnamese(words: list[str]) -> bool:
 
 def _hints(raw: str, words: list[str], langs: Iterable[str]) -> dict[str, int]:
     """Per language: how many words are among its function words or carry its marks."""
-    lowered = [word.lower() for word in words]
-    hints: dict[str, int] = {}
-    for lang in langs:
-        vocabulary = _WORDS.get(lang, frozenset())
-        marks = _MARKS.get(lang, frozenset())
-        count = sum(1 for word in lowered if word in vocabulary or not marks.isdisjoint(word))
-        if lang in _PUNCTUATION:
-            count += sum(1 for ch in raw if ch in _PUNCTUATION[lang])
-        if count:
-            hints[lang] = count
-    return hints
+    wanted = tuple(langs)
+    counts = dict.fromkeys(wanted, 0)
+    for word in words:
+        word = word.lower()
+        found = _LANGS_OF_WORD.get(word, frozenset())
+        marked = [lang for lang, marks in _MARKS.items() if not marks.isdisjoint(word)]
+        for lang in found.union(marked) if marked else found:
+            if lang in counts:
+                counts[lang] += 1
+    for lang, punctuation in _PUNCTUATION.items():
+        if lang in counts:
+            counts[lang] += sum(1 for ch in raw if ch in punctuation)
+    return {lang: count for lang, count in counts.items() if count}
 
 
 # --- factories ----------------------------------------------------------------------------

@@ -316,6 +316,30 @@ def test_clear_function_words_decide_without_langdetect(monkeypatch: pytest.Monk
     assert calls
 
 
+def _hints_by_language(raw: str, words: list[str], langs: tuple[str, ...]) -> dict[str, int]:
+    """The function-word rule read literally, language by language."""
+    lowered = [word.lower() for word in words]
+    hints: dict[str, int] = {}
+    for lang in langs:
+        vocabulary = detect._WORDS.get(lang, frozenset())
+        marks = detect._MARKS.get(lang, frozenset())
+        count = sum(1 for word in lowered if word in vocabulary or not marks.isdisjoint(word))
+        count += sum(1 for ch in raw if ch in detect._PUNCTUATION.get(lang, ""))
+        if count:
+            hints[lang] = count
+    return hints
+
+
+def test_hints_count_each_word_once_per_language_it_belongs_to() -> None:
+    langs = (*detect._WORDS, "ca", "hr")
+    texts = [text for name in ("detect.tsv", "detect_unsupported.tsv") for _, text in load(name)]
+    texts += ["¿Dónde está la reunión? ¡Gracias!", "Não, não é aqui", "Kjo është rruga"]
+    for text in texts:
+        words = detect._clean(text).split()
+        assert detect._hints(text, words, langs) == _hints_by_language(text, words, langs), text
+    assert detect._hints("¿qué?", ["qué"], ("es",)) == {"es": 2}  # the word and the "¿"
+
+
 # --- accuracy on the corpus (fixed data, no timings) --------------------------------------
 def test_corpus_has_the_agreed_shape() -> None:
     rows = load("detect.tsv")
