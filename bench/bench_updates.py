@@ -93,7 +93,7 @@ from bot.testing import FakeChat, FakeMessage, FakeRequest, FakeTelegram, FakeUs
 RESIDENTS, STAFF = 200, 5
 SMOKE_RESIDENTS, SMOKE_STAFF = 6, 2
 WARMUP_RESIDENTS = 10
-ROUNDS = 3  # each phase is measured this many times; the fastest round is shown
+ROUNDS = 5  # each phase is measured this many times; the fastest round is shown
 TARGET_RATIO, TARGET_RATE = 2.0, 500.0
 FLOW_STEPS = (
     "start",

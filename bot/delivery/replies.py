@@ -25,7 +25,15 @@ from telegram.constants import ChatType, ParseMode
 from bot.views.markup import ReplyMarkup, markup_json, markup_param
 
 HTML = ParseMode.HTML.value
-__all__ = ["ReplyMarkup", "edit_html", "markup_json", "remove_buttons", "reply_html", "send_html"]
+__all__ = [
+    "ReplyMarkup",
+    "answer_press",
+    "edit_html",
+    "markup_json",
+    "remove_buttons",
+    "reply_html",
+    "send_html",
+]
 
 
 async def _call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
@@ -93,3 +101,11 @@ async def edit_html(
 async def remove_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
     """Take the inline buttons off a message."""
     await _call(bot, "editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
+
+
+async def answer_press(bot: Bot, query_id: str, text: str | None = None) -> None:
+    """Answer a button press (`CallbackQuery.answer`), with a short notice if `text`."""
+    params: dict[str, Any] = {"callback_query_id": query_id}
+    if text is not None:
+        params["text"] = text
+    await _call(bot, "answerCallbackQuery", params)

@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotApplication, BotContext, Services
-from bot.delivery.replies import edit_html, remove_buttons, send_html
+from bot.delivery.replies import answer_press, edit_html, remove_buttons, send_html
 from bot.handlers import staff as staff_handlers
 from bot.handlers.flows import Feature, Router
 from bot.i18n import detect_language
@@ -419,7 +419,7 @@ async def _close_buttons(update: Update, text: str | None = None) -> None:
     """Answer the press and take the buttons off the pressed message."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await answer_press(query.get_bot(), query.id)
     pressed = query.message
     if pressed is None:  # a button under an inline-mode message: nothing to edit here
         return

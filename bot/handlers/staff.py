@@ -18,7 +18,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotApplication, BotContext, Services
-from bot.delivery.replies import edit_html
+from bot.delivery.replies import answer_press, edit_html
 from bot.services.reports import STATUS_CODES, Relayed
 from bot.services.staff import (
     CANNOT_POST,
@@ -175,12 +175,13 @@ async def status_button(update: Update, context: BotContext) -> None:
         return
     label = resident_views.status_label(context.tr, change.report.status)
     if change.outcome == "unchanged":
-        await query.answer(context.tr._("Already: {status}", status=label))
+        await answer_press(context.bot, query.id, context.tr._("Already: {status}", status=label))
         return
     if change.report.detached:
-        await query.answer(label)  # nobody to tell: the resident deleted their data
+        await answer_press(context.bot, query.id, label)  # the resident deleted their data
     else:
-        await query.answer(context.tr._("{status}. The resident was told.", status=label))
+        told = context.tr._("{status}. The resident was told.", status=label)
+        await answer_press(context.bot, query.id, told)
     text, keyboard = views.card(
         services.catalogs.get(services.city.default_language), services.city, change.report
     )

@@ -26,6 +26,7 @@ from telegram.ext import ExtBot
 from bot.config import City
 from bot.delivery import TelegramRateLimiter
 from bot.delivery.replies import (
+    answer_press,
     edit_html,
     markup_json,
     remove_buttons,
@@ -239,6 +240,20 @@ async def test_edits_and_button_removal(tg: FakeTelegram, bot: Bot) -> None:
     assert _params(tg, "editMessageText")["link_preview_options"] == {"is_disabled": True}
     await edit_html(bot, alice.id, first, "Concern: <b>Noise</b>")
     assert alice.last_message.buttons == []
+
+
+async def test_answer_press_answers_the_callback_query_once(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user("Alice")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
+    await send_html(bot, alice.id, "pick one", keyboard)
+    first = await tg.press_callback(alice, alice.last_message, "a")
+    await answer_press(bot, first.id)
+    assert first.answered and first.text is None and not first.show_alert
+    second = await tg.press_callback(alice, alice.last_message, "a")
+    await answer_press(bot, second.id, "Acknowledged. The resident was told.")
+    assert second.text == "Acknowledged. The resident was told."
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await answer_press(bot, second.id)
 
 
 async def test_telegram_errors_are_ptb_errors(tg: FakeTelegram, bot: Bot) -> None:
