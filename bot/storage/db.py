@@ -284,9 +284,15 @@ class Database:
     async def integrity_check(self, *, quick: bool = True) -> str:
         pragma = "PRAGMA quick_check" if quick else "PRAGMA integrity_check"
         # The first row only ("ok" or the first problem): on a damaged file, reading on
-        # may raise instead of reporting.
-        async with self._reader.execute(pragma) as cursor:
-            row = await cursor.fetchone()
+        # may raise instead of reporting. On a connection of its own: the check reads the
+        # whole file, and a statement left open on the shared reader would make the WAL
+        # checkpoints queued behind it fail ("database table is locked").
+        connection = await _connect(self.path)
+        try:
+            async with connection.execute(pragma) as cursor:
+                row = await cursor.fetchone()
+        finally:
+            await connection.close()
         return str(None if row is None else row[0])
 
     async def backup(self, target: Path) -> None:

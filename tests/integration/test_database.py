@@ -192,3 +192,14 @@ async def test_a_database_that_cannot_use_wal_is_reported(
     database = await Database.open(tmp_path / "wal.sqlite3")  # the usual pragmas again
     await database.close()
     assert not any("WAL" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_checkpoint_during_the_integrity_check_succeeds(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO notes (body) VALUES (?)", [(f"note {i}",) for i in range(5000)]
+        )
+    check, checkpoint = await asyncio.gather(db.integrity_check(quick=True), db.checkpoint())
+    assert check == "ok"
+    busy, _wal_pages, _copied = checkpoint
+    assert busy == 0
