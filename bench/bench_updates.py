@@ -42,6 +42,13 @@ twice, on two kinds of input:
   message (a staff press on a plain "card" message at first), a short message with no
   entities and no keyboard, which PTB parses for less than what ours receives.
 
+The rounds alternate: a round of ours, then the "bare" baseline replaying that very round
+(with ours' periodic jobs paused), and so on for 3 rounds of flows and 3 of staff presses,
+so that a shared machine slowing down or speeding up during the run touches both bots
+alike; the fastest round of each is shown. "bare (plain)" replays the recorded rounds
+afterwards. The start-up integrity check (a job 5 s after start) runs before anything is
+measured.
+
 The targets use the first: both bots get the same input and only the processing differs,
 so the ratios measure what our code adds for the same traffic. Only the API results
 still differ (the bare bot answers "ok", ours sends steps with keyboards), which is part
@@ -73,7 +80,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -652,16 +659,27 @@ def _best(phases: Sequence[Phase]) -> dict[str, Any]:
     return figures
 
 
+# One round of a phase, as the real bot announces it to the baseline: ("flows", the
+# residents' scripts) or ("staff", each member's presses); ("done", figures) at the end.
+Round = tuple[str, Any]
+
+
 async def _ours(
     directory: Path, residents: int, staff: int, warmup: int, rounds: int
-) -> dict[str, Any]:
+) -> AsyncGenerator[Round, None]:
+    """The real bot's rounds; after each one, what the baseline should replay in its own.
+
+    Between its rounds the bot's periodic jobs are paused, so that none of them runs
+    while the baseline is being measured.
+    """
     bot = RealBot(directory)
     await bot.start()
+    assert bot.app is not None and bot.app.job_queue is not None
+    scheduler = bot.app.job_queue.scheduler
     try:
         warm = _residents(bot.tg, warmup, "Warm")
         await asyncio.gather(*(bot.report_flow(user, i) for i, user in enumerate(warm)))
         flows: list[Phase] = []
-        scripts: list[list[Step]] = []
         for round_ in range(rounds):
             people = _residents(bot.tg, residents, f"Resident{round_}-")
             phase, done = await measure(
@@ -672,7 +690,9 @@ async def _ours(
                 bot.ptb,
             )
             flows.append(phase)
-            scripts = list(done)
+            scheduler.pause()
+            yield "flows", list(done)
+            scheduler.resume()
         filed = await bot.services.db.fetchval("SELECT count(*) FROM reports")
         if filed != residents * rounds + warmup:
             raise AssertionError(f"{filed} reports filed, expected {residents * rounds + warmup}")
@@ -699,7 +719,6 @@ async def _ours(
             )
 
         presses: list[Phase] = []
-        staff_steps: list[list[Step]] = []  # each member's presses
         for round_ in range(rounds):
             batch = cards[round_ * residents : (round_ + 1) * residents]
             phase, staff_steps = await measure(
@@ -708,6 +727,9 @@ async def _ours(
                 bot.ptb,
             )
             presses.append(phase)
+            scheduler.pause()
+            yield "staff", staff_steps
+            scheduler.resume()
         acknowledged = await bot.services.db.fetchval(
             "SELECT count(*) FROM reports WHERE status = 'acknowledged'"
         )
@@ -716,27 +738,25 @@ async def _ours(
                 f"{acknowledged} reports acknowledged, expected {residents * rounds}"
             )
         failed = [f"{c.method}: {c.description}" for c in bot.tg.calls if not c.ok]
-        return {
-            "flows": _best(flows),
-            "staff": _best(presses),
-            "drain": drain,
-            "failed_calls": failed,
-            "scripts": scripts,
-            "staff_scripts": staff_steps,
-        }
+        yield (
+            "done",
+            {
+                "flows": _best(flows),
+                "staff": _best(presses),
+                "drain": drain,
+                "failed_calls": failed,
+            },
+        )
     finally:
         await bot.stop()
 
 
-async def _bare(
-    scripts: Sequence[Sequence[Step]],
-    staff_scripts: Sequence[Sequence[Step]],
-    warmup: int,
-    rounds: int,
-    *,
-    same: bool,
-) -> dict[str, Any]:
-    """The bare bot replaying the scripts: the same updates as ours, or the plain ones."""
+async def _bare(warmup: int, *, same: bool) -> AsyncGenerator[dict[str, Any] | None, Round]:
+    """The bare bot, replaying each round it is sent: the same updates as ours, or plain.
+
+    Sent ("flows", scripts) or ("staff", each member's presses), it measures one round
+    and yields None; sent ("done", None), it yields its figures.
+    """
     bot = BareBot()
     await bot.start()
 
@@ -744,63 +764,110 @@ async def _bare(
         return bot.stage(steps, chat) if same else None
 
     try:
-        warm = _residents(bot.tg, warmup, "Warm")
-        warm_scripts = [scripts[i % len(scripts)] for i in range(len(warm))]
-        warm_staged = [staged(s, u.chat) for u, s in zip(warm, warm_scripts, strict=True)]
-        await asyncio.gather(
-            *(
-                bot.replay(u, s, staged=m)
-                for u, s, m in zip(warm, warm_scripts, warm_staged, strict=True)
-            )
-        )
         flows: list[Phase] = []
-        for round_ in range(rounds):
-            people = _residents(bot.tg, len(scripts), f"Resident{round_}-")
-            shown = [staged(s, u.chat) for u, s in zip(people, scripts, strict=True)]
-            phase, _ = await measure(
-                bot.probe,
-                lambda people=people, shown=shown: asyncio.gather(  # type: ignore[misc]
+        presses: list[Phase] = []
+        members: list[FakeUser] = []
+        kind, payload = yield None
+        while kind != "done":
+            if kind == "flows" and not flows:  # warm up on the first scripts
+                scripts = payload
+                warm = _residents(bot.tg, warmup, "Warm")
+                warm_scripts = [scripts[i % len(scripts)] for i in range(len(warm))]
+                warm_staged = [staged(s, u.chat) for u, s in zip(warm, warm_scripts, strict=True)]
+                await asyncio.gather(
                     *(
                         bot.replay(u, s, staged=m)
-                        for u, s, m in zip(people, scripts, shown, strict=True)
+                        for u, s, m in zip(warm, warm_scripts, warm_staged, strict=True)
                     )
-                ),
-                bot.ptb,
-            )
-            flows.append(phase)
-        members = [bot.tg.user(f"Staff{i}", language="en") for i in range(len(staff_scripts))]
-        for member in members:
-            bot.tg.add_member(bot.staff_chat, member)
-        presses: list[Phase] = []
-        for _ in range(rounds):
-            # Each member presses what the same member pressed in ours, in the same order.
-            cards = [staged(part, bot.staff_chat) for part in staff_scripts]
-            phase, _ = await measure(
-                bot.probe,
-                lambda cards=cards: asyncio.gather(  # type: ignore[misc]
-                    *(
-                        bot.replay(member, part, chat=bot.staff_chat, staged=shown)
-                        for member, part, shown in zip(members, staff_scripts, cards, strict=True)
-                    )
-                ),
-                bot.ptb,
-            )
-            presses.append(phase)
-        return {"flows": _best(flows), "staff": _best(presses)}
+                )
+            if kind == "flows":
+                scripts = payload
+                people = _residents(bot.tg, len(scripts), f"Resident{len(flows)}-")
+                shown = [staged(s, u.chat) for u, s in zip(people, scripts, strict=True)]
+                phase, _ = await measure(
+                    bot.probe,
+                    lambda people=people, shown=shown, scripts=scripts: asyncio.gather(  # type: ignore[misc]
+                        *(
+                            bot.replay(u, s, staged=m)
+                            for u, s, m in zip(people, scripts, shown, strict=True)
+                        )
+                    ),
+                    bot.ptb,
+                )
+                flows.append(phase)
+            else:
+                staff_scripts = payload
+                if not members:
+                    members = [
+                        bot.tg.user(f"Staff{i}", language="en") for i in range(len(staff_scripts))
+                    ]
+                    for member in members:
+                        bot.tg.add_member(bot.staff_chat, member)
+                # Each member presses what the same member pressed in ours, in the same order.
+                cards = [staged(part, bot.staff_chat) for part in staff_scripts]
+                phase, _ = await measure(
+                    bot.probe,
+                    lambda cards=cards, staff_scripts=staff_scripts, members=members: (  # type: ignore[misc]
+                        asyncio.gather(
+                            *(
+                                bot.replay(member, part, chat=bot.staff_chat, staged=shown)
+                                for member, part, shown in zip(
+                                    members, staff_scripts, cards, strict=True
+                                )
+                            )
+                        )
+                    ),
+                    bot.ptb,
+                )
+                presses.append(phase)
+            kind, payload = yield None
+        yield {"flows": _best(flows), "staff": _best(presses)}
     finally:
         await bot.stop()
 
 
+async def _replay(
+    bare: AsyncGenerator[dict[str, Any] | None, Round], rounds: Sequence[Round]
+) -> dict[str, Any]:
+    """Drive a baseline through recorded rounds; its figures."""
+    await bare.asend(None)  # type: ignore[arg-type]
+    for item in rounds:
+        await bare.asend(item)
+    figures = await bare.asend(("done", None))
+    await bare.aclose()
+    assert figures is not None
+    return figures
+
+
 async def _run(smoke: bool) -> dict[str, Any]:
+    """Ours and the bare bot (same updates) round by round, alternately.
+
+    A round of ours, then the baseline replaying that very round, and so on: a machine
+    that slows down or speeds up during the run (shared, noisy) touches both alike.
+    The plain baseline (reference only) replays the recorded rounds afterwards.
+    """
     residents = SMOKE_RESIDENTS if smoke else RESIDENTS
     staff = SMOKE_STAFF if smoke else STAFF
     warmup = 2 if smoke else WARMUP_RESIDENTS
     rounds = 1 if smoke else ROUNDS
+    recorded: list[Round] = []
+    bare_gen = _bare(warmup, same=True)
+    await bare_gen.asend(None)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as directory:
-        ours = await _ours(Path(directory), residents, staff, warmup, rounds)
-    scripts, staff_scripts = ours.pop("scripts"), ours.pop("staff_scripts")
-    bare = await _bare(scripts, staff_scripts, warmup, rounds, same=True)
-    bare_plain = await _bare(scripts, staff_scripts, warmup, rounds, same=False)
+        ours_gen = _ours(Path(directory), residents, staff, warmup, rounds)
+        try:
+            async for kind, payload in ours_gen:
+                if kind == "done":
+                    ours = payload
+                    break
+                recorded.append((kind, payload))
+                await bare_gen.asend((kind, payload))
+        finally:
+            await ours_gen.aclose()
+    bare = await bare_gen.asend(("done", None))
+    await bare_gen.aclose()
+    assert bare is not None
+    bare_plain = await _replay(_bare(warmup, same=False), recorded)
     overall_updates = ours["flows"]["updates"] + ours["staff"]["updates"]
     overall_seconds = ours["flows"]["seconds"] + ours["staff"]["seconds"]
     overall_rate = overall_updates / overall_seconds if overall_seconds else 0.0
