@@ -125,19 +125,25 @@ def register_handlers(application: BotApplication, router: Router) -> None:
     router.menu_action("help", common.help_command)
     router.menu_action("language", language.language_command)
 
-    # Feature handlers (commands, buttons, staff-chat messages).
-    for feature in FEATURES:
-        feature.register(application, router)
-
-    # Then the catch-alls: unknown commands, private messages (dialogs, menu, hints),
-    # and button presses nobody claimed (stale or forged).
-    application.add_handler(MessageHandler(filters.COMMAND & PRIVATE, common.unknown_command))
+    # Every private message that is not a command (dialog steps, menu taps, hints): the
+    # most frequent update, so it is tried before the features' commands and buttons,
+    # which can never match it. Features register no handler for private non-command
+    # messages: they join the dialogs and the menu through the router instead
+    # (tests/integration/test_basics.py checks that nothing after this would match).
     application.add_handler(
         MessageHandler(
             PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
             common.make_private_message(router),
         )
     )
+
+    # Feature handlers (commands, buttons, staff-chat messages).
+    for feature in FEATURES:
+        feature.register(application, router)
+
+    # Then the catch-alls: unknown commands and button presses nobody claimed (stale or
+    # forged).
+    application.add_handler(MessageHandler(filters.COMMAND & PRIVATE, common.unknown_command))
     application.add_handler(CallbackQueryHandler(common.stale_callback))
     application.add_error_handler(errors.on_error)
 

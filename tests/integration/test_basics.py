@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from telegram import Chat, Location, Message, PhotoSize, Update, User
+from telegram.ext import MessageHandler
+
 from bot.testing import inbound
 from tests.harness import Harness
 
@@ -179,3 +184,27 @@ async def test_declining_the_offer_keeps_the_language(harness: Harness) -> None:
     await alice.tap("No, keep English")
     resident = await harness.services.residents.get(alice.id)
     assert resident is not None and resident.language == "en" and resident.chose_language
+
+
+async def test_no_handler_after_the_private_catch_all_would_take_a_private_message(
+    harness: Harness,
+) -> None:
+    assert harness.app is not None
+    handlers = harness.app.handlers[0]
+    catch_all = next(
+        i
+        for i, h in enumerate(handlers)
+        if isinstance(h, MessageHandler) and h.callback.__name__ == "private_message"
+    )
+    user = User(5, "Ana", is_bot=False)
+    chat = Chat(5, Chat.PRIVATE)
+    date = datetime(2026, 1, 1, tzinfo=UTC)
+    messages = [
+        Message(1, date, chat, from_user=user, text="La luz de la calle no funciona"),
+        Message(2, date, chat, from_user=user, location=Location(-71.8, 42.26)),
+        Message(3, date, chat, from_user=user, photo=(PhotoSize("f", "u", 9, 9),)),
+    ]
+    for message in messages:
+        update = Update(10 + message.message_id, message=message)
+        matching = [i for i, h in enumerate(handlers) if h.check_update(update)]
+        assert matching == [catch_all], [type(handlers[i]).__name__ for i in matching]
