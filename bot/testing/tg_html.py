@@ -13,7 +13,6 @@ from bot.testing.entities import (
     FormattedText,
     link_entity,
     sort_entities,
-    u16,
 )
 
 _HTML_TAGS = frozenset(
@@ -36,6 +35,11 @@ _HTML_TAGS = frozenset(
         "blockquote",
     }
 )
+
+
+def _next(b: bytes, char: bytes, start: int, size: int) -> int:
+    found = b.find(char, start)
+    return size if found < 0 else found
 
 
 def _decode_html_entity(b: bytes, pos: int) -> tuple[int, int]:
@@ -107,9 +111,18 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> FormattedText:
                     f'Unescaped "&" at byte offset {i} (the fake is strict here; use &amp;)'
                 )
         if c != ord("<"):
-            utf16 += u16(c)
-            out.append(c)
-            i += 1
+            if c == ord("&"):  # an "&" that starts no entity is shown as it is
+                out.append(c)
+                utf16 += 1
+                i += 1
+                continue
+            # A run of plain text up to the next tag or entity, in one step: "<" and "&"
+            # are ASCII, so the run is whole UTF-8 characters.
+            end = min(_next(b, b"<", i, size), _next(b, b"&", i, size))
+            run = b[i:end]
+            out += run
+            utf16 += len(run.decode("utf-8").encode("utf-16-le")) // 2
+            i = end
             continue
         begin = i
         i += 1

@@ -58,6 +58,13 @@ def test_html_entities_are_utf16_offsets() -> None:
     ]
 
 
+def test_plain_runs_keep_utf16_offsets_with_bare_ampersands_and_wide_characters() -> None:
+    parsed = parse_html("A & B 😀 ضوء & <b>é 𝄞</b> tail")
+    assert parsed.text == "A & B 😀 ضوء & é 𝄞 tail"
+    assert parsed.entities == [{"type": "bold", "offset": 15, "length": 4}]
+    assert utf16_len(parsed.text[: parsed.text.index("é")]) == 15
+
+
 def test_html_pre_code_spoiler_quote_and_mentions() -> None:
     parsed = parse_html(
         '<pre><code class="language-python">x = 1</code></pre><tg-spoiler>s</tg-spoiler>'
