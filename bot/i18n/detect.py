@@ -288,8 +288,7 @@ def _is_vietnamese(words: list[str]) -> bool:
 
 def _hints(raw: str, words: list[str], langs: Iterable[str]) -> dict[str, int]:
     """Per language: how many words are among its function words or carry its marks."""
-    wanted = tuple(langs)
-    counts = dict.fromkeys(wanted, 0)
+    counts = dict.fromkeys(langs, 0)
     for word in words:
         word = word.lower()
         found = _LANGS_OF_WORD.get(word, frozenset())

@@ -6,6 +6,8 @@ Error messages and byte offsets are tdlib's; the Bot API prefixes them with
 
 from __future__ import annotations
 
+import re
+
 from bot.testing.entities import (
     SPACES,
     Entity,
@@ -15,6 +17,7 @@ from bot.testing.entities import (
     sort_entities,
 )
 
+_TAG_OR_ENTITY = re.compile(rb"[<&]")
 _HTML_TAGS = frozenset(
     {
         "a",
@@ -35,11 +38,6 @@ _HTML_TAGS = frozenset(
         "blockquote",
     }
 )
-
-
-def _next(b: bytes, char: bytes, start: int, size: int) -> int:
-    found = b.find(char, start)
-    return size if found < 0 else found
 
 
 def _decode_html_entity(b: bytes, pos: int) -> tuple[int, int]:
@@ -118,7 +116,8 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> FormattedText:
                 continue
             # A run of plain text up to the next tag or entity, in one step: "<" and "&"
             # are ASCII, so the run is whole UTF-8 characters.
-            end = min(_next(b, b"<", i, size), _next(b, b"&", i, size))
+            special = _TAG_OR_ENTITY.search(b, i)
+            end = size if special is None else special.start()
             run = b[i:end]
             out += run
             utf16 += len(run.decode("utf-8").encode("utf-16-le")) // 2

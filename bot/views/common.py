@@ -15,7 +15,7 @@ from telegram import (
 
 from bot.config import City
 from bot.i18n import N_, Translator
-from bot.views.markup import reply_keyboard
+from bot.views.markup import in_pairs, reply_keyboard
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +71,7 @@ def emergency_notice(tr: Translator, city: City) -> str:
 
 def main_menu(tr: Translator, actions: Sequence[str] | None = None) -> ReplyKeyboardMarkup:
     labels = [tr._(label) for action, label in MENU if actions is None or action in actions]
-    rows = tuple(tuple(labels[i : i + 2]) for i in range(0, len(labels), 2))
-    return reply_keyboard(rows, persistent=True)
+    return reply_keyboard(in_pairs(labels), persistent=True)
 
 
 def menu_action(text: str, translators: Sequence[Translator]) -> str | None:

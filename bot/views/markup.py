@@ -10,6 +10,7 @@ and PTB builds and checks every button of a new keyboard object (about 10 µs a 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -92,6 +93,11 @@ def markup_param(markup: ReplyMarkup) -> str | dict[str, Any]:
     if shared is not None and shared[0] is markup:
         return shared[1]
     return markup_json(markup)
+
+
+def in_pairs(labels: Sequence[str]) -> Rows:
+    """Labels two to a row, as the main menu and the neighborhoods are shown."""
+    return tuple(tuple(labels[i : i + 2]) for i in range(0, len(labels), 2))
 
 
 @lru_cache(maxsize=1024)

@@ -17,7 +17,7 @@ from bot.i18n import N_, Translator
 from bot.services.reports import MAX_PHOTOS, MAX_TEXT, MIN_TEXT, Draft
 from bot.storage.reports import Report, ReportEvent
 from bot.views.common import View, emergency_notice, main_menu
-from bot.views.markup import Button, ButtonRows, inline_keyboard, reply_keyboard
+from bot.views.markup import Button, ButtonRows, in_pairs, inline_keyboard, reply_keyboard
 
 FLOW_PREFIX = "rf"
 HISTORY_PREFIX = "rh"
@@ -105,10 +105,7 @@ def category_step(tr: Translator, city: City, version: int) -> View:
 
 def where_step(tr: Translator, city: City) -> View:
     names = [n.name(tr.language, city.default_language) for n in city.neighborhoods]
-    rows = (
-        *(tuple(names[i : i + 2]) for i in range(0, len(names), 2)),
-        (tr._(CANCEL),),
-    )
+    rows = (*in_pairs(names), (tr._(CANCEL),))
     text = (
         step_header(tr, 2)
         + "\n"
@@ -174,10 +171,10 @@ def what_received(tr: Translator, draft: Draft, version: int) -> View:
                 minimum=tr.number(MIN_TEXT),
             )
         )
-    cancel: ButtonRows = ((_cancel_button(tr, version),),)
+    rows: ButtonRows = ((_cancel_button(tr, version),),)
     if draft.text:
-        cancel = (((tr._("➡️ Continue"), _data(version, "next")),), *cancel)
-    return View("\n".join(lines), inline_keyboard(cancel))
+        rows = (((tr._("➡️ Continue"), _data(version, "next")),), *rows)
+    return View("\n".join(lines), inline_keyboard(rows))
 
 
 def attachments_line(tr: Translator, draft: Draft) -> str:
