@@ -769,19 +769,20 @@ async def _bare(warmup: int, *, same: bool) -> AsyncGenerator[dict[str, Any] | N
         members: list[FakeUser] = []
         kind, payload = yield None
         while kind != "done":
-            if kind == "flows" and not flows:  # warm up on the first scripts
-                scripts = payload
-                warm = _residents(bot.tg, warmup, "Warm")
-                warm_scripts = [scripts[i % len(scripts)] for i in range(len(warm))]
-                warm_staged = [staged(s, u.chat) for u, s in zip(warm, warm_scripts, strict=True)]
-                await asyncio.gather(
-                    *(
-                        bot.replay(u, s, staged=m)
-                        for u, s, m in zip(warm, warm_scripts, warm_staged, strict=True)
-                    )
-                )
             if kind == "flows":
                 scripts = payload
+                if not flows:  # warm up on the first scripts
+                    warm = _residents(bot.tg, warmup, "Warm")
+                    warm_scripts = [scripts[i % len(scripts)] for i in range(len(warm))]
+                    warm_staged = [
+                        staged(s, u.chat) for u, s in zip(warm, warm_scripts, strict=True)
+                    ]
+                    await asyncio.gather(
+                        *(
+                            bot.replay(u, s, staged=m)
+                            for u, s, m in zip(warm, warm_scripts, warm_staged, strict=True)
+                        )
+                    )
                 people = _residents(bot.tg, len(scripts), f"Resident{len(flows)}-")
                 shown = [staged(s, u.chat) for u, s in zip(people, scripts, strict=True)]
                 phase, _ = await measure(
@@ -833,6 +834,11 @@ async def _replay(
     await bare.asend(None)  # type: ignore[arg-type]
     for item in rounds:
         await bare.asend(item)
+    return await _figures(bare)
+
+
+async def _figures(bare: AsyncGenerator[dict[str, Any] | None, Round]) -> dict[str, Any]:
+    """End a baseline's rounds: its figures, its bot stopped."""
     figures = await bare.asend(("done", None))
     await bare.aclose()
     assert figures is not None
@@ -864,9 +870,7 @@ async def _run(smoke: bool) -> dict[str, Any]:
                 await bare_gen.asend((kind, payload))
         finally:
             await ours_gen.aclose()
-    bare = await bare_gen.asend(("done", None))
-    await bare_gen.aclose()
-    assert bare is not None
+    bare = await _figures(bare_gen)
     bare_plain = await _replay(_bare(warmup, same=False), recorded)
     overall_updates = ours["flows"]["updates"] + ours["staff"]["updates"]
     overall_seconds = ours["flows"]["seconds"] + ours["staff"]["seconds"]
